@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Logbook",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "LogbookCore", targets: ["LogbookCore"]),
+        .library(name: "LogbookFileStore", targets: ["LogbookFileStore"]),
+        .executable(name: "logbook", targets: ["logbook"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure core: models, canonical JSON, hashing and signing, the task state machine and
+        // the reducer. No file I/O, no NIO.
+        .target(
+            name: "LogbookCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The embedded default backend: files in a workspace folder, flock + fdatasync.
+        .target(
+            name: "LogbookFileStore",
+            dependencies: [
+                "LogbookCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "logbook",
+            dependencies: [
+                "LogbookCore",
+                "LogbookFileStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "LogbookCoreTests",
+            dependencies: ["LogbookCore"],
+            resources: [.copy("Resources")]
+        ),
+        .testTarget(
+            name: "LogbookFileStoreTests",
+            dependencies: ["LogbookCore", "LogbookFileStore", "logbook"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

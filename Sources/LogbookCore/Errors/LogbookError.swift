@@ -1,0 +1,75 @@
+/// Every failure Logbook reports: a stable code, a message, and the context that locates it.
+///
+/// The CLI, HTTP and MCP layers map these in one place each; the `description` is the one line
+/// a person or an agent sees, for example
+/// `plan EP-1, task T3: refused (rule dependencies_done): dependency T2 is IN_PROGRESS, not DONE`.
+public struct LogbookError: Error, Sendable, CustomStringConvertible, Equatable {
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// Input that is not well-formed (JSON, ids, numbers, sizes).
+        public static let badInput = Code(rawValue: "bad_input")
+        /// Something named does not exist (plan, task, persona, workspace).
+        public static let notFound = Code(rawValue: "not_found")
+        /// A status event that the rules of SPEC §4 refuse.
+        public static let refused = Code(rawValue: "refused")
+        /// A persona that may not write this event.
+        public static let forbidden = Code(rawValue: "forbidden")
+        /// A missing or invalid signature, or an unknown key.
+        public static let badSignature = Code(rawValue: "bad_signature")
+        public static let badKey = Code(rawValue: "bad_key")
+        /// The task moved since the seq the writer said it saw.
+        public static let conflict = Code(rawValue: "conflict")
+        /// The plan is locked and cannot change, or is not locked yet.
+        public static let locked = Code(rawValue: "locked")
+        public static let notLocked = Code(rawValue: "not_locked")
+        public static let alreadyExists = Code(rawValue: "already_exists")
+        /// The plan's validation failed (paths in the message).
+        public static let invalidPlan = Code(rawValue: "invalid_plan")
+        /// Stored data is damaged (found by reading or by `verify`).
+        public static let corrupt = Code(rawValue: "corrupt")
+        /// The operating system refused (disk full, I/O error, permissions).
+        public static let io = Code(rawValue: "io")
+        public static let unsupported = Code(rawValue: "unsupported")
+    }
+
+    public var code: Code
+    public var message: String
+    public var plan: String?
+    public var task: String?
+    public var seq: Int?
+    public var rule: String?
+    public var path: String?
+
+    public init(_ code: Code, _ message: String, plan: String? = nil, task: String? = nil, seq: Int? = nil,
+                rule: String? = nil, path: String? = nil) {
+        self.code = code
+        self.message = message
+        self.plan = plan
+        self.task = task
+        self.seq = seq
+        self.rule = rule
+        self.path = path
+    }
+
+    public var description: String {
+        var where_: [String] = []
+        if let plan { where_.append("plan \(plan)") }
+        if let task { where_.append("task \(task)") }
+        if let seq { where_.append("seq \(seq)") }
+        if let path { where_.append("at \(path)") }
+        var s = where_.isEmpty ? "" : where_.joined(separator: ", ") + ": "
+        if let rule { s += "refused (rule \(rule)): " }
+        return s + message
+    }
+
+    /// Adds context a lower layer did not know.
+    public func with(plan: String? = nil, task: String? = nil) -> LogbookError {
+        var e = self
+        if e.plan == nil { e.plan = plan }
+        if e.task == nil { e.task = task }
+        return e
+    }
+}

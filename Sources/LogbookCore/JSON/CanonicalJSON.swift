@@ -1,0 +1,119 @@
+/// RFC 8785 JSON Canonicalization Scheme (JCS): the exact bytes Logbook hashes and signs.
+///
+/// Members are sorted by their UTF-16 code units, strings use the minimal escapes of
+/// ECMAScript's `JSON.stringify`, and numbers use ECMAScript's `Number.prototype.toString`.
+/// No whitespace is emitted.
+///
+/// ```swift
+/// CanonicalJSON.string(["b": 1, "a": [true, 4.50]])   // {"a":[true,4.5],"b":1}
+/// ```
+public enum CanonicalJSON {
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        write(value, into: &out)
+        return out
+    }
+
+    public static func string(_ value: JSONValue) -> String {
+        String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    public static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
+        case .number(let d): writeNumber(d, into: &out)
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                write(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let obj):
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in sortedMembers(obj).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                write(member.value, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Members in RFC 8785 order: by UTF-16 code units of the key.
+    static func sortedMembers(_ obj: JSONObject) -> [(key: String, value: JSONValue)] {
+        obj.members.sorted { a, b in a.key.utf16.lexicographicallyPrecedes(b.key.utf16) }
+    }
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+
+    /// ECMAScript `Number.prototype.toString` for finite doubles (ECMA-262 §6.1.6.1.20).
+    static func writeNumber(_ d: Double, into out: inout [UInt8]) {
+        out.append(contentsOf: formatNumber(d).utf8)
+    }
+
+    public static func formatNumber(_ value: Double) -> String {
+        precondition(value.isFinite, "JSON numbers are finite")
+        if value == 0 { return "0" }
+        if value < 0 { return "-" + formatNumber(-value) }
+        if value < 9_007_199_254_740_992, value.rounded(.towardZero) == value {
+            return String(Int64(value))
+        }
+        // Swift's description is the shortest string that round-trips; take its digits.
+        let text = value.description
+        var mantissa = Substring(text)
+        var exp = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = text[..<e]
+            exp = Int(text[text.index(after: e)...])!
+        }
+        var intPart = mantissa
+        var frac: Substring = ""
+        if let dot = mantissa.firstIndex(of: ".") {
+            intPart = mantissa[..<dot]
+            frac = mantissa[mantissa.index(after: dot)...]
+        }
+        var digits = Array((intPart + frac).utf8)
+        var e2 = exp - frac.count
+        while digits.count > 1, digits.first == 0x30 { digits.removeFirst() }
+        while digits.count > 1, digits.last == 0x30 { digits.removeLast(); e2 += 1 }
+        let s = String(decoding: digits, as: UTF8.self)
+        let k = digits.count
+        let n = e2 + k
+        if k <= n && n <= 21 {
+            return s + String(repeating: "0", count: n - k)
+        }
+        if 0 < n && n <= 21 {
+            return String(s.prefix(n)) + "." + String(s.dropFirst(n))
+        }
+        if -6 < n && n <= 0 {
+            return "0." + String(repeating: "0", count: -n) + s
+        }
+        let e = n - 1
+        let sign = e < 0 ? "-" : "+"
+        let head = k == 1 ? s : String(s.prefix(1)) + "." + String(s.dropFirst(1))
+        return head + "e" + sign + String(abs(e))
+    }
+}

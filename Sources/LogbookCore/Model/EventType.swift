@@ -1,0 +1,36 @@
+/// What an event records (SPEC §4).
+public enum EventType: String, Sendable, CaseIterable {
+    case created
+    case migrated
+    case started
+    case progress
+    case testResult = "test_result"
+    case blocked
+    case unblocked
+    case failed
+    case retried
+    case done
+    case achievement
+    case lockOverride = "lock_override"
+    case reopened
+    case waived
+    case keyChanged = "key_changed"
+    case validationStarted = "validation_started"
+    case validated
+    case frozen
+    case archived
+
+    /// Events that move or describe one task.
+    public static let taskEvents: [EventType] = [
+        .started, .progress, .testResult, .blocked, .unblocked, .failed, .retried, .done,
+        .achievement, .lockOverride, .reopened, .waived,
+    ]
+
+    /// Events only the genesis (seq 0) may carry.
+    public var isGenesis: Bool { self == .created || self == .migrated }
+
+    /// Plan lifecycle events (SPEC §7).
+    public var isLifecycle: Bool {
+        self == .validationStarted || self == .validated || self == .frozen || self == .archived
+    }
+}

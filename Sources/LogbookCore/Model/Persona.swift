@@ -1,0 +1,98 @@
+/// What a persona may do: workers report on their tasks; supervisors lock, override and judge.
+public enum PersonaRole: String, Sendable, CaseIterable {
+    case worker
+    case supervisor
+}
+
+/// An agent identity: id, role, archetype and (unless unsigned) its Ed25519 public key.
+public struct Persona: Sendable, Equatable {
+    public var id: String
+    public var role: PersonaRole
+    public var archetype: String
+    public var publicKey: PublicKey?
+
+    public init(id: String, role: PersonaRole, archetype: String, publicKey: PublicKey?) {
+        self.id = id
+        self.role = role
+        self.archetype = archetype
+        self.publicKey = publicKey
+    }
+
+    public var keyID: String? { publicKey?.keyID }
+}
+
+/// The trust roots of a workspace (`personas.json`).
+///
+/// ```json
+/// {"allow_unsigned": false,
+///  "personas": [{"id": "SUPERVISOR", "role": "supervisor", "archetype": "SUPERVISOR",
+///                "public_key": "<base64>", "key_id": "SUPERVISOR+1a2b3c4d"}]}
+/// ```
+public struct PersonaRegistry: Sendable, Equatable {
+    public var personas: [String: Persona]
+    /// Whether personas without a key (the ADR's "simple" mode) may write.
+    public var allowUnsigned: Bool
+
+    public init(personas: [Persona] = [], allowUnsigned: Bool = false) {
+        self.personas = Dictionary(personas.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        self.allowUnsigned = allowUnsigned
+    }
+
+    public subscript(id: String) -> Persona? { personas[id] }
+
+    public var sorted: [Persona] { personas.values.sorted { $0.id < $1.id } }
+
+    public func json() -> JSONValue {
+        .object(JSONObject([
+            ("allow_unsigned", .bool(allowUnsigned)),
+            ("personas", .array(sorted.map { p in
+                var o = JSONObject([("id", .string(p.id)), ("role", .string(p.role.rawValue)), ("archetype", .string(p.archetype))])
+                if let k = p.publicKey {
+                    o["public_key"] = .string(k.base64)
+                    o["key_id"] = .string(k.keyID)
+                }
+                return .object(o)
+            })),
+        ]))
+    }
+
+    /// Reads `personas.json`; every problem names its JSON path.
+    public init(json: JSONValue) throws(LogbookError) {
+        func bad(_ path: String, _ msg: String) -> LogbookError {
+            LogbookError(.badInput, "personas.json: \(msg)", path: path)
+        }
+        guard let root = json.objectValue else { throw bad("$", "expected an object, found \(json.kindName)") }
+        var allow = false
+        if let a = root["allow_unsigned"] {
+            guard let b = a.boolValue else { throw bad("allow_unsigned", "expected a boolean") }
+            allow = b
+        }
+        guard let list = root["personas"]?.arrayValue else { throw bad("personas", "expected an array of personas") }
+        var out: [Persona] = []
+        var seen = Set<String>()
+        for (i, item) in list.enumerated() {
+            let path = "personas[\(i)]"
+            guard let o = item.objectValue else { throw bad(path, "expected an object") }
+            guard let id = o["id"]?.stringValue, Identifier.isValid(id) else { throw bad("\(path).id", "expected a valid persona id") }
+            guard seen.insert(id).inserted else { throw bad("\(path).id", "duplicate persona \(id)") }
+            guard let r = o["role"]?.stringValue, let role = PersonaRole(rawValue: r) else {
+                throw bad("\(path).role", "expected \"worker\" or \"supervisor\"")
+            }
+            guard let arch = o["archetype"]?.stringValue, Identifier.isValid(arch) else {
+                throw bad("\(path).archetype", "expected a valid archetype id")
+            }
+            var key: PublicKey? = nil
+            if let pk = o["public_key"], !pk.isNull {
+                guard let s = pk.stringValue, let raw = Base64.decode(s), let k = PublicKey(persona: id, raw: raw) else {
+                    throw bad("\(path).public_key", "expected the base64 of a 32-byte Ed25519 public key")
+                }
+                if let kid = o["key_id"]?.stringValue, kid != k.keyID {
+                    throw bad("\(path).key_id", "key_id \(kid) does not match the public key (expected \(k.keyID))")
+                }
+                key = k
+            }
+            out.append(Persona(id: id, role: role, archetype: arch, publicKey: key))
+        }
+        self.init(personas: out, allowUnsigned: allow)
+    }
+}

@@ -1,0 +1,121 @@
+extension StatusState {
+    /// Folds an event that ``check(_:)`` accepted. Never fails.
+    mutating func fold(_ e: Event) {
+        seq = e.seq
+        head = e.hash
+        lastTS = e.ts
+        lastG = e.g
+        eventCounts[e.type.rawValue, default: 0] += 1
+        if e.sig == nil { unsignedCount += 1 }
+        if let key = e.idempotencyKey {
+            idempotency[key] = IdempotencyEntry(seq: e.seq, fingerprint: Self.fingerprint(type: e.type, task: e.task, persona: e.persona, data: e.data))
+        }
+        switch e.type {
+        case .created, .migrated:
+            planDigest = e.prev
+            gPlan = e.data["g_plan"]?.intValue ?? e.g
+            personas = (try? Self.parsePersonas(e.data["personas"])) ?? [:]
+            allowUnsigned = e.data["allow_unsigned"]?.boolValue ?? false
+            if let legacy = e.data["legacy_task_status"]?.objectValue {
+                for (id, st) in legacy {
+                    guard let i = plan.taskIndex[id], let s = st.stringValue.flatMap(TaskStatus.init(rawValue:)) else { continue }
+                    tasks[i].status = s
+                    if s.isComplete { tasks[i].percent = 100 }
+                }
+            }
+            return
+        case .keyChanged:
+            let d = e.data
+            personas[d["persona"]!.stringValue!] = PersonaEntry(
+                role: PersonaRole(rawValue: d["role"]!.stringValue!)!, archetype: d["archetype"]!.stringValue!,
+                keyID: d["key_id"]?.stringValue)
+            return
+        case .validationStarted:
+            lifecycle = .validating
+            return
+        case .validated:
+            verdict = e.data["verdict"]?.stringValue
+            return
+        case .frozen:
+            lifecycle = .frozen
+            return
+        case .archived:
+            lifecycle = .archived
+            return
+        case .achievement:
+            achievements.append(.object(JSONObject([
+                ("seq", .number(Double(e.seq))), ("task_id_ref", JSONValue(e.task)), ("persona_id", .string(e.persona)),
+                ("summary", e.data["summary"] ?? .null), ("artifact", e.data["artifact"] ?? .null), ("ts", .string(e.ts)),
+            ])))
+            if e.task == nil { return }
+        default:
+            break
+        }
+        guard let taskID = e.task, let i = plan.taskIndex[taskID] else { return }
+        var t = tasks[i]
+        t.lastSeq = e.seq
+        t.lastHash = e.hash
+        t.gLastUpdate = e.g
+        t.lastPersona = e.persona
+        t.lastArchetype = e.archetype
+        let before = t.status
+        if case .success(let next) = TaskMachine.transition(from: t.status, on: e.type, blockedFrom: t.blockedFrom) {
+            t.status = next
+        }
+        switch e.type {
+        case .started:
+            t.readiness = e.data["readiness"] ?? .null
+            t.pendingOverrides.removeAll { $0 == "dependencies_done" }
+            if t.firstStartedTS == nil { t.firstStartedTS = e.ts }
+        case .progress:
+            t.percent = e.data["percent"]?.intValue ?? t.percent
+        case .testResult:
+            if let suite = e.data["suite"]?.stringValue {
+                t.tests[suite] = .object(JSONObject([
+                    ("passed", e.data["passed"] ?? 0), ("failed", e.data["failed"] ?? 0), ("skipped", e.data["skipped"] ?? 0),
+                    ("artifact", e.data["artifact"] ?? .null), ("seq", .number(Double(e.seq))),
+                ]))
+            }
+        case .blocked:
+            t.blockedFrom = before
+            t.blockReason = e.data["reason"]?.stringValue
+            t.blockedSeq = e.seq
+        case .unblocked:
+            t.blockedFrom = nil
+            t.blockReason = nil
+            t.blockedSeq = nil
+        case .failed:
+            t.failureDetails.append(.object(JSONObject([
+                ("seq", .number(Double(e.seq))), ("attempt", .number(Double(t.attempts))), ("reason", e.data["reason"] ?? .null),
+                ("details", e.data["details"] ?? .null), ("ts", .string(e.ts)),
+            ])))
+        case .retried:
+            t.attempts += 1
+            t.percent = 0
+            t.retryLog.append(.object(JSONObject([
+                ("seq", .number(Double(e.seq))), ("attempt", .number(Double(t.attempts))), ("reason", e.data["reason"] ?? .null), ("ts", .string(e.ts)),
+            ])))
+            t.pendingOverrides.removeAll { $0 == "max_retries" }
+        case .done:
+            t.percent = 100
+            t.completedTS = e.ts
+        case .reopened:
+            t.completedTS = nil
+        case .waived:
+            t.completedTS = e.ts
+            t.blockedFrom = nil
+            t.blockReason = nil
+            t.blockedSeq = nil
+        case .lockOverride:
+            let rule = e.data["rule"]?.stringValue ?? ""
+            if !t.pendingOverrides.contains(rule) { t.pendingOverrides.append(rule); t.pendingOverrides.sort() }
+            t.overrideLog.append(.object(JSONObject([
+                ("seq", .number(Double(e.seq))), ("rule", .string(rule)), ("reason", e.data["reason"] ?? .null),
+                ("persona_id", .string(e.persona)), ("ts", .string(e.ts)),
+            ])))
+        default:
+            break
+        }
+        tasks[i] = t
+    }
+}

@@ -1,0 +1,171 @@
+extension StatusState {
+    /// Every rule of SPEC §4 for `e` against this state. Pure: throws or returns.
+    public func check(_ e: Event) throws(LogbookError) {
+        func refuse(_ code: LogbookError.Code, _ rule: String?, _ msg: String) -> LogbookError {
+            LogbookError(code, msg, plan: plan.id, task: e.task, seq: nil, rule: rule)
+        }
+        guard e.plan == plan.id else { throw refuse(.badInput, nil, "event is for plan \(e.plan), not \(plan.id)") }
+        guard e.seq == seq + 1 else { throw refuse(.conflict, "seq", "event seq \(e.seq) does not follow the head seq \(seq)") }
+        if let head, e.prev != head { throw refuse(.conflict, "chain", "event prev \(e.prev) is not the head hash \(head)") }
+        if lifecycle == .frozen || lifecycle == .archived, e.type != .archived {
+            throw refuse(.refused, "frozen", "the status is \(lifecycle.rawValue) and accepts no more events")
+        }
+
+        if seq == -1 {
+            guard e.type.isGenesis else { throw refuse(.refused, "genesis", "seq 0 must be a created or migrated event, not \(e.type.rawValue)") }
+            try checkGenesis(e)
+            return
+        }
+        guard !e.type.isGenesis else { throw refuse(.refused, "genesis", "\(e.type.rawValue) is only valid as the genesis event (seq 0)") }
+
+        // Who is writing.
+        guard let who = personas[e.persona] else {
+            throw refuse(.forbidden, "persona", "persona \(e.persona) is not a persona of this plan")
+        }
+        guard e.archetype == who.archetype else {
+            throw refuse(.forbidden, "persona", "persona \(e.persona) has archetype \(who.archetype), the event says \(e.archetype ?? "none")")
+        }
+        try checkKey(e, who)
+
+        if let key = e.idempotencyKey, let first = idempotency[key] {
+            throw refuse(.conflict, "idempotency", "idempotency key \(key) was already used by seq \(first.seq)")
+        }
+        try EventData.check(e.type, e.data, plan: plan.id, task: e.task)
+
+        switch e.type {
+        case .keyChanged:
+            guard e.task == nil else { throw refuse(.badInput, nil, "key_changed is a plan event and names no task") }
+            try requireSupervisor(e, who)
+            return
+        case .validationStarted, .validated, .frozen, .archived:
+            guard e.task == nil else { throw refuse(.badInput, nil, "\(e.type.rawValue) is a plan event and names no task") }
+            try requireSupervisor(e, who)
+            try checkLifecycle(e)
+            return
+        case .achievement where e.task == nil:
+            return
+        default:
+            break
+        }
+
+        guard let taskID = e.task else { throw refuse(.badInput, nil, "\(e.type.rawValue) needs a task") }
+        guard let spec = plan[task: taskID], let t = task(taskID) else {
+            throw refuse(.notFound, nil, "unknown task \(taskID) (the plan has \(plan.tasks.count) tasks)")
+        }
+        switch TaskMachine.authority(e.type) {
+        case .assignee:
+            guard isAssignee(e.persona, who, spec) else {
+                throw refuse(.forbidden, "assignee", "persona \(e.persona) may not write \(e.type.rawValue): the task is assigned to \(spec.assignedPersona)" + (spec.authorizedArchetypes.isEmpty ? "" : " (or archetypes \(spec.authorizedArchetypes.joined(separator: ", ")))"))
+            }
+        case .assigneeOrSupervisor:
+            guard who.role == .supervisor || isAssignee(e.persona, who, spec) else {
+                throw refuse(.forbidden, "assignee_or_supervisor", "persona \(e.persona) may not write \(e.type.rawValue): only \(spec.assignedPersona) or a supervisor")
+            }
+        case .anyPlanPersona:
+            break
+        case .supervisor:
+            try requireSupervisor(e, who)
+        }
+        if case .failure(let r) = TaskMachine.transition(from: t.status, on: e.type, blockedFrom: t.blockedFrom) {
+            throw refuse(.refused, r.rule, r.message)
+        }
+        switch e.type {
+        case .started:
+            if let unmet = unmetDependencies(spec).first, !t.pendingOverrides.contains("dependencies_done") {
+                throw refuse(.refused, "dependencies_done", "dependency \(unmet.id) is \(unmet.status.rawValue), not DONE")
+            }
+        case .retried:
+            let attempt = e.data["attempt"]?.intValue
+            guard attempt == t.attempts + 1 else {
+                throw refuse(.badInput, "retry_attempt", "retry attempt must be \(t.attempts + 1), the event says \(attempt.map(String.init) ?? "none")")
+            }
+            if t.attempts + 1 > spec.maxRetries, !t.pendingOverrides.contains("max_retries") {
+                throw refuse(.refused, "max_retries", "retry \(t.attempts + 1) would exceed max_retries \(spec.maxRetries)")
+            }
+        default:
+            break
+        }
+    }
+
+    /// Dependencies of `spec` that are not DONE or WAIVED.
+    public func unmetDependencies(_ spec: TaskSpec) -> [TaskState] {
+        spec.dependencies.compactMap { task($0) }.filter { !$0.status.isComplete }
+    }
+
+    func isAssignee(_ persona: String, _ who: PersonaEntry, _ spec: TaskSpec) -> Bool {
+        persona == spec.assignedPersona || spec.authorizedArchetypes.contains(who.archetype)
+    }
+
+    func requireSupervisor(_ e: Event, _ who: PersonaEntry) throws(LogbookError) {
+        guard who.role == .supervisor else {
+            throw LogbookError(.forbidden, "only a supervisor may write \(e.type.rawValue); \(e.persona) is a \(who.role.rawValue)",
+                               plan: plan.id, task: e.task, rule: "supervisor_only")
+        }
+    }
+
+    func checkKey(_ e: Event, _ who: PersonaEntry) throws(LogbookError) {
+        if let expected = who.keyID {
+            guard e.sig != nil, let kid = e.keyID else {
+                throw LogbookError(.badSignature, "persona \(e.persona) has a key (\(expected)) and must sign; the event is unsigned",
+                                   plan: plan.id, task: e.task, rule: "signature")
+            }
+            guard kid == expected else {
+                throw LogbookError(.badSignature, "event is signed with key \(kid) but the plan trusts \(expected) for \(e.persona)",
+                                   plan: plan.id, task: e.task, rule: "signature")
+            }
+        } else {
+            guard e.sig == nil, e.keyID == nil else {
+                throw LogbookError(.badSignature, "persona \(e.persona) has no key in this plan, yet the event carries a signature",
+                                   plan: plan.id, task: e.task, rule: "signature")
+            }
+            guard allowUnsigned else {
+                throw LogbookError(.badSignature, "persona \(e.persona) has no key and this workspace does not accept unsigned events",
+                                   plan: plan.id, task: e.task, rule: "signature")
+            }
+        }
+    }
+
+    func checkGenesis(_ e: Event) throws(LogbookError) {
+        let d = e.data
+        func bad(_ msg: String) -> LogbookError { LogbookError(.corrupt, "genesis: \(msg)", plan: plan.id, rule: "genesis") }
+        guard let pd = d["plan_digest"]?.stringValue, let digest = Digest256(pd) else { throw bad("data.plan_digest missing") }
+        guard e.prev == digest else { throw bad("prev must equal the plan digest \(digest)") }
+        guard let ids = d["tasks"]?.arrayValue?.compactMap(\.stringValue), ids == plan.tasks.map(\.id) else {
+            throw bad("data.tasks does not list the plan's tasks in order")
+        }
+        let ps = try Self.parsePersonas(d["personas"])
+        guard let locker = ps[e.persona], locker.role == .supervisor else {
+            throw bad("the genesis must be written by a supervisor of the plan; \(e.persona) is not one")
+        }
+        let allow = d["allow_unsigned"]?.boolValue ?? false
+        if let kid = locker.keyID {
+            guard e.keyID == kid, e.sig != nil else { throw bad("the genesis must be signed with \(kid)") }
+        } else if !allow || e.sig != nil {
+            throw bad("the locker has no key and unsigned events are not allowed")
+        }
+    }
+
+    func checkLifecycle(_ e: Event) throws(LogbookError) {
+        func refuse(_ msg: String) -> LogbookError { LogbookError(.refused, msg, plan: plan.id, rule: "lifecycle") }
+        switch (e.type, lifecycle) {
+        case (.validationStarted, .active), (.validationStarted, .validating): return
+        case (.validated, .validating): return
+        case (.frozen, .validating) where verdict != nil: return
+        case (.archived, .frozen): return
+        default:
+            throw refuse("\(e.type.rawValue) is not allowed while the status is \(lifecycle.rawValue)" + (e.type == .frozen && verdict == nil ? " without a validated verdict" : ""))
+        }
+    }
+
+    static func parsePersonas(_ v: JSONValue?) throws(LogbookError) -> [String: PersonaEntry] {
+        guard let o = v?.objectValue else { throw LogbookError(.corrupt, "genesis: data.personas missing", rule: "genesis") }
+        var out: [String: PersonaEntry] = [:]
+        for (id, entry) in o {
+            guard let role = entry["role"]?.stringValue.flatMap(PersonaRole.init(rawValue:)),
+                  let arch = entry["archetype"]?.stringValue
+            else { throw LogbookError(.corrupt, "genesis: data.personas.\(id) is malformed", rule: "genesis") }
+            out[id] = PersonaEntry(role: role, archetype: arch, keyID: entry["key_id"]?.stringValue)
+        }
+        return out
+    }
+}

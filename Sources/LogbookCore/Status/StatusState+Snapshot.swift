@@ -1,0 +1,155 @@
+/// The snapshot file `exec_status_<g>.txt`: HAIOS exec_status v1.0 plus the journal head.
+///
+/// It is derived: ``snapshot(cursor:)`` of the state at seq N is the same bytes however the state
+/// was reached, and ``init(snapshot:plan:)`` reads it back exactly, so readers can start from it
+/// and replay only the journal tail.
+extension StatusState {
+    public static let snapshotSchemaID = "HybridAI_OS_ExecutionStatus_v1.0"
+
+    public func snapshot(cursor: Int64) -> JSONValue {
+        func opt(_ s: String?) -> JSONValue { JSONValue(s) }
+        func optInt(_ n: Int?) -> JSONValue { n.map { .number(Double($0)) } ?? .null }
+        var counts = JSONObject()
+        for s in TaskStatus.allCases { counts[s.rawValue] = .number(Double(count(s))) }
+        let blockers: [JSONValue] = tasks.filter { $0.status == .blocked }.map { t in
+            .object(JSONObject([("task_id_ref", .string(t.id)), ("reason", opt(t.blockReason)), ("since_seq", optInt(t.blockedSeq))]))
+        }
+        let taskList: [JSONValue] = tasks.map { t in
+            .object(JSONObject([
+                ("task_id_ref", .string(t.id)),
+                ("status", .string(t.status.rawValue)),
+                ("percent_complete", .number(Double(t.effectivePercent))),
+                ("reported_percent", .number(Double(t.percent))),
+                ("g_last_update", optInt(t.gLastUpdate)),
+                ("last_event_seq", optInt(t.lastSeq)),
+                ("last_updated_by_persona_id", opt(t.lastPersona)),
+                ("last_updated_by_archetype", opt(t.lastArchetype)),
+                ("signature_hash", opt(t.lastHash?.description)),
+                ("readiness_check", t.readiness),
+                ("retry_attempts_used", .number(Double(t.attempts))),
+                ("blocked_from", opt(t.blockedFrom?.rawValue)),
+                ("blocker", t.status == .blocked ? .object(JSONObject([("reason", opt(t.blockReason)), ("since_seq", optInt(t.blockedSeq))])) : .null),
+                ("pending_overrides", .array(t.pendingOverrides.map { .string($0) })),
+                ("first_started_ts", opt(t.firstStartedTS)),
+                ("completed_ts", opt(t.completedTS)),
+                ("execution_log", .object(JSONObject([
+                    ("failure_details", .array(t.failureDetails)),
+                    ("retry_attempts_log", .array(t.retryLog)),
+                    ("lock_override_log", .array(t.overrideLog)),
+                ]))),
+                ("latest_test_status", .object(t.tests)),
+            ]))
+        }
+        var personaObj = JSONObject()
+        for (id, p) in personas.sorted(by: { $0.key < $1.key }) {
+            personaObj[id] = .object(JSONObject([("role", .string(p.role.rawValue)), ("archetype", .string(p.archetype)), ("key_id", opt(p.keyID))]))
+        }
+        var idem = JSONObject()
+        for (k, v) in idempotency.sorted(by: { $0.key < $1.key }) {
+            idem[k] = .array([.number(Double(v.seq)), .string(v.fingerprint)])
+        }
+        var typeCounts = JSONObject()
+        for (k, v) in eventCounts.sorted(by: { $0.key < $1.key }) { typeCounts[k] = .number(Double(v)) }
+        let retries = tasks.reduce(0) { $0 + $1.attempts }
+        return .object(JSONObject([
+            ("os_file_header", .object(JSONObject([
+                ("file_id", .string("exec_status_\(gPlan)")),
+                ("entity_type", "ExecutionStatus"),
+                ("schema_definition_id_ref", .string(Self.snapshotSchemaID)),
+                ("g_file_created", .number(Double(gPlan))),
+                ("g_file_last_modified", .number(Double(lastG))),
+                ("v_file_instance", .number(Double(seq + 1))),
+            ]))),
+            ("payload", .object(JSONObject([
+                ("execution_plan_id_ref", .string(plan.id)),
+                ("plan_digest", opt(planDigest?.description)),
+                ("g_last_update", .number(Double(lastG))),
+                ("last_update_ts", opt(lastTS)),
+                ("lifecycle_status", .string(lifecycle.rawValue)),
+                ("validation_verdict", opt(verdict)),
+                ("overall_status_summary", .object(JSONObject([
+                    ("overall_completion_percentage", .number(completion)),
+                    ("total_tasks", .number(Double(tasks.count))),
+                    ("task_counts", .object(counts)),
+                    ("tests_passed", .number(Double(tasks.reduce(0) { $0 + $1.testsPassed }))),
+                    ("tests_failed", .number(Double(tasks.reduce(0) { $0 + $1.testsFailed }))),
+                    ("retries_total", .number(Double(retries))),
+                    ("active_blockers_summary", .array(blockers)),
+                    ("lifecycle_status", .string(lifecycle.rawValue)),
+                    ("validation_verdict", opt(verdict)),
+                ]))),
+                ("key_achievements_log", .array(achievements)),
+                ("tasks_status", .array(taskList)),
+            ]))),
+            ("journal", .object(JSONObject([
+                ("seq", .number(Double(seq))),
+                ("head_hash", opt(head?.description)),
+                ("cursor", .number(Double(cursor))),
+                ("events_by_type", .object(typeCounts)),
+                ("unsigned_events", .number(Double(unsignedCount))),
+                ("personas", .object(personaObj)),
+                ("allow_unsigned", .bool(allowUnsigned)),
+                ("idempotency_keys", .object(idem)),
+            ]))),
+        ]))
+    }
+
+    /// Reads a snapshot back; returns the state and the journal cursor it reflects.
+    public init(snapshot v: JSONValue, plan: PlanSpec) throws(LogbookError) {
+        func bad(_ what: String) -> LogbookError { LogbookError(.corrupt, "snapshot: \(what)", plan: plan.id) }
+        guard let payload = v["payload"], let journal = v["journal"]?.objectValue,
+              let header = v["os_file_header"] else { throw bad("missing payload, journal or header") }
+        guard payload["execution_plan_id_ref"]?.stringValue == plan.id else { throw bad("it is for another plan") }
+        self.init(plan: plan)
+        gPlan = header["g_file_created"]?.intValue ?? 0
+        planDigest = payload["plan_digest"]?.stringValue.flatMap(Digest256.init)
+        lastG = payload["g_last_update"]?.intValue ?? 0
+        lastTS = payload["last_update_ts"]?.stringValue
+        lifecycle = payload["lifecycle_status"]?.stringValue.flatMap(Lifecycle.init(rawValue:)) ?? .active
+        verdict = payload["validation_verdict"]?.stringValue
+        achievements = payload["key_achievements_log"]?.arrayValue ?? []
+        guard let s = journal["seq"]?.intValue else { throw bad("journal.seq missing") }
+        seq = s
+        head = journal["head_hash"]?.stringValue.flatMap(Digest256.init)
+        for (k, n) in journal["events_by_type"]?.objectValue ?? JSONObject() { eventCounts[k] = n.intValue ?? 0 }
+        unsignedCount = journal["unsigned_events"]?.intValue ?? 0
+        allowUnsigned = journal["allow_unsigned"]?.boolValue ?? false
+        personas = try Self.parsePersonas(journal["personas"])
+        for (k, e) in journal["idempotency_keys"]?.objectValue ?? JSONObject() {
+            guard let a = e.arrayValue, a.count == 2, let s = a[0].intValue, let f = a[1].stringValue else { throw bad("idempotency_keys.\(k)") }
+            idempotency[k] = IdempotencyEntry(seq: s, fingerprint: f)
+        }
+        guard let list = payload["tasks_status"]?.arrayValue, list.count == plan.tasks.count else { throw bad("tasks_status does not match the plan") }
+        for (i, tv) in list.enumerated() {
+            guard tv["task_id_ref"]?.stringValue == plan.tasks[i].id,
+                  let st = tv["status"]?.stringValue.flatMap(TaskStatus.init(rawValue:)) else { throw bad("tasks_status[\(i)]") }
+            var t = TaskState(id: plan.tasks[i].id)
+            t.status = st
+            t.percent = tv["reported_percent"]?.intValue ?? 0
+            t.gLastUpdate = tv["g_last_update"]?.intValue
+            t.lastSeq = tv["last_event_seq"]?.intValue
+            t.lastPersona = tv["last_updated_by_persona_id"]?.stringValue
+            t.lastArchetype = tv["last_updated_by_archetype"]?.stringValue
+            t.lastHash = tv["signature_hash"]?.stringValue.flatMap(Digest256.init)
+            t.readiness = tv["readiness_check"] ?? .null
+            t.attempts = tv["retry_attempts_used"]?.intValue ?? 0
+            t.blockedFrom = tv["blocked_from"]?.stringValue.flatMap(TaskStatus.init(rawValue:))
+            t.blockReason = tv["blocker"]?["reason"]?.stringValue
+            t.blockedSeq = tv["blocker"]?["since_seq"]?.intValue
+            t.pendingOverrides = tv["pending_overrides"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            t.firstStartedTS = tv["first_started_ts"]?.stringValue
+            t.completedTS = tv["completed_ts"]?.stringValue
+            let log = tv["execution_log"]
+            t.failureDetails = log?["failure_details"]?.arrayValue ?? []
+            t.retryLog = log?["retry_attempts_log"]?.arrayValue ?? []
+            t.overrideLog = log?["lock_override_log"]?.arrayValue ?? []
+            t.tests = tv["latest_test_status"]?.objectValue ?? JSONObject()
+            tasks[i] = t
+        }
+    }
+
+    /// The journal cursor a snapshot reflects.
+    public static func snapshotCursor(_ v: JSONValue) -> Int64? {
+        v["journal"]?["cursor"]?.intValue.map(Int64.init)
+    }
+}

@@ -1,0 +1,70 @@
+/// The exact state of a plan's status: the fold of its journal (SPEC §5).
+///
+/// ``apply(_:)`` checks every rule of SPEC §4 before changing anything, so a refused event leaves
+/// the state as it was. The same function serves writers (before appending) and `verify`
+/// (replaying), so what one accepts the other accepts.
+public struct StatusState: Sendable, Equatable {
+    public struct PersonaEntry: Sendable, Equatable {
+        public var role: PersonaRole
+        public var archetype: String
+        public var keyID: String?
+    }
+
+    public enum Lifecycle: String, Sendable {
+        case active = "ACTIVE", validating = "VALIDATING", frozen = "FROZEN", archived = "ARCHIVED"
+    }
+
+    public let plan: PlanSpec
+    public var planDigest: Digest256?
+    public var gPlan: Int = 0
+    /// Seq of the last folded event; -1 before the genesis.
+    public var seq: Int = -1
+    public var head: Digest256?
+    public var lastTS: String?
+    public var lastG: Int = 0
+    public var tasks: [TaskState]
+    public var personas: [String: PersonaEntry] = [:]
+    public var allowUnsigned = false
+    public var achievements: [JSONValue] = []
+    /// idempotency key → [seq, fingerprint]
+    public var idempotency: [String: IdempotencyEntry] = [:]
+    public var eventCounts: [String: Int] = [:]
+    public var unsignedCount = 0
+    public var lifecycle: Lifecycle = .active
+    public var verdict: String?
+
+    public struct IdempotencyEntry: Sendable, Equatable {
+        public var seq: Int
+        public var fingerprint: String
+    }
+
+    public init(plan: PlanSpec) {
+        self.plan = plan
+        self.tasks = plan.tasks.map { TaskState(id: $0.id) }
+    }
+
+    public func task(_ id: String) -> TaskState? { plan.taskIndex[id].map { tasks[$0] } }
+
+    /// Completion: the mean of task percents, DONE and WAIVED counting 100, to two decimals.
+    public var completion: Double {
+        guard !tasks.isEmpty else { return 0 }
+        let sum = tasks.reduce(0) { $0 + $1.effectivePercent }
+        return (Double(sum) / Double(tasks.count) * 100).rounded() / 100
+    }
+
+    public func count(_ status: TaskStatus) -> Int { tasks.filter { $0.status == status }.count }
+
+    /// The fingerprint that idempotency keys compare: what was asked, not when or at which seq.
+    public static func fingerprint(type: EventType, task: String?, persona: String, data: JSONObject) -> String {
+        let v: JSONValue = .object(JSONObject([
+            ("type", .string(type.rawValue)), ("task", JSONValue(task)), ("persona", .string(persona)), ("data", .object(data)),
+        ]))
+        return String(Digest256.canonical(v).hex.prefix(32))
+    }
+
+    /// Checks `e` against every rule and folds it in; on error nothing changes.
+    public mutating func apply(_ e: Event) throws(LogbookError) {
+        try check(e)
+        fold(e)
+    }
+}

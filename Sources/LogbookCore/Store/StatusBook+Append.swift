@@ -1,0 +1,199 @@
+import Foundation
+import Synchronization
+
+extension StatusBook {
+    /// Records one event; returns it once it is durable (or the first event of an idempotent repeat).
+    ///
+    /// - Throws: ``LogbookError`` naming the rule that refused the event; nothing is written then.
+    public func submit(_ request: EventRequest, signer: SigningKey?) async throws -> Event {
+        let w = Waiter(request: request, signer: signer)
+        let lead = inner.withLock { i -> Bool in
+            i.pending.append(w)
+            if i.committing { return false }
+            i.committing = true
+            return true
+        }
+        if lead { await commitLoop() }
+        switch try await w.outcome() {
+        case .appended(let e): return e
+        case .repeatOf(let seq): return try await event(at: seq)
+        }
+    }
+
+    /// Leads commits until no request waits.
+    func commitLoop() async {
+        while true {
+            let batch = inner.withLock { i -> [Waiter] in
+                let b = i.pending
+                i.pending = []
+                if b.isEmpty { i.committing = false }
+                return b
+            }
+            if batch.isEmpty { return }
+            await commit(batch)
+        }
+    }
+
+    func commit(_ batch: [Waiter]) async {
+        let g: Int
+        do { g = try options.currentG() } catch {
+            for w in batch { w.finish(.failure(error)) }
+            return
+        }
+        let ts = Timestamp.string(options.now())
+        let results = ResultBox(count: batch.count)
+        let cursor = inner.withLock { $0.cursor }
+        let before = inner.withLock { ($0.state, $0.cursor) }
+        do {
+            let end = try await store.append(ref, from: cursor) { [self] newer in
+                try inner.withLock { i throws(LogbookError) -> [[UInt8]] in
+                    for line in newer {
+                        try StatusBook.fold(line, into: &i.state)
+                        i.cursor = line.end
+                    }
+                    var lines: [[UInt8]] = []
+                    for (k, w) in batch.enumerated() {
+                        do throws(LogbookError) {
+                            let outcome = try build(w.request, signer: w.signer, state: &i.state, g: g, ts: ts)
+                            if case .appended(let e) = outcome { lines.append(e.line) }
+                            results.set(k, .success(outcome))
+                        } catch {
+                            results.set(k, .failure(error.with(plan: plan.id, task: w.request.task)))
+                        }
+                    }
+                    return lines
+                }
+            }
+            inner.withLock { $0.cursor = end }
+            for (k, w) in batch.enumerated() { w.finish(results.get(k) ?? .failure(LogbookError(.io, "no result"))) }
+        } catch {
+            // Nothing may be acknowledged: forget what this batch folded and reload from the store.
+            inner.withLock { i in i.state = before.0; i.cursor = before.1 }
+            for (k, w) in batch.enumerated() {
+                if case .failure(let own)? = results.get(k) { w.finish(.failure(own)) } else { w.finish(.failure(error)) }
+            }
+            return
+        }
+        await maybeWriteSnapshot()
+    }
+
+    func maybeWriteSnapshot() async {
+        let due = inner.withLock { $0.state.seq - $0.snapshotSeq >= options.snapshotInterval }
+        if due { try? await writeSnapshot() }
+    }
+
+    /// Turns a request into a signed event at the head of `state`, and folds it in.
+    func build(_ r: EventRequest, signer: SigningKey?, state: inout StatusState, g: Int, ts: String) throws(LogbookError) -> Outcome {
+        let plan = state.plan.id
+        if let key = r.idempotencyKey {
+            guard !key.isEmpty, key.utf8.count <= 256 else { throw LogbookError(.badInput, "idempotency key must be 1–256 bytes") }
+            if let first = state.idempotency[key] {
+                let fp = StatusState.fingerprint(type: r.type, task: r.task, persona: r.persona, data: r.data)
+                guard fp == first.fingerprint else {
+                    throw LogbookError(.conflict, "idempotency key \(key) was used by seq \(first.seq) for a different event", plan: plan, task: r.task, rule: "idempotency")
+                }
+                return .repeatOf(first.seq)
+            }
+        }
+        if let expected = r.expectedTaskSeq {
+            guard let t = r.task, let ts = state.task(t) else {
+                throw LogbookError(.notFound, "unknown task \(r.task ?? "(none)")", plan: plan, task: r.task)
+            }
+            let actual = ts.lastSeq ?? 0
+            guard actual == expected else {
+                throw LogbookError(.conflict, "the task moved: its last event is seq \(actual), the writer expected \(expected)", plan: plan, task: t, rule: "expected_seq")
+            }
+        }
+        if let signer, signer.persona != r.persona {
+            throw LogbookError(.badSignature, "the key given belongs to \(signer.persona), not \(r.persona)", plan: plan, task: r.task)
+        }
+        if let t = r.traceID, !TraceID.isValid(t) {
+            throw LogbookError(.badInput, "trace id must be 32 lowercase hex digits (W3C trace-context)")
+        }
+        var data = r.data
+        if let t = r.task, let spec = state.plan[task: t], let task = state.task(t) {
+            switch r.type {
+            case .started:
+                let deps: [JSONValue] = spec.dependencies.map { d in
+                    .object(JSONObject([("task_id", .string(d)), ("status", .string(state.task(d)?.status.rawValue ?? "UNKNOWN"))]))
+                }
+                let ready = state.unmetDependencies(spec).isEmpty
+                data["readiness"] = .object(JSONObject([
+                    ("dependencies", .array(deps)), ("ready", .bool(ready)),
+                    ("override", .bool(!ready && task.pendingOverrides.contains("dependencies_done"))),
+                ]))
+            case .retried where data["attempt"] == nil:
+                data["attempt"] = .number(Double(task.attempts + 1))
+            default:
+                break
+            }
+        }
+        let e = Event.make(seq: state.seq + 1, prev: state.head ?? state.planDigest ?? Digest256.of([]), ts: ts, g: g, plan: plan,
+                           task: r.task, persona: r.persona, archetype: state.personas[r.persona]?.archetype,
+                           type: r.type, data: data, traceID: r.traceID, idempotencyKey: r.idempotencyKey, signer: signer)
+        let size = CanonicalJSON.bytes(e.json).count + 1
+        guard size <= Event.maxLineBytes else {
+            throw LogbookError(.badInput, "the event would be \(size) bytes; the limit is \(Event.maxLineBytes)", plan: plan, task: r.task, rule: "size_limit")
+        }
+        try state.apply(e)
+        return .appended(e)
+    }
+
+    /// The event at `seq`, read from the store.
+    public func event(at seq: Int) async throws -> Event {
+        var found: Event?
+        var n = 0
+        try await store.forEachLine(ref) { line in
+            if found == nil, n == seq { found = try Event(line: line.bytes) }
+            n += 1
+        }
+        guard let found else { throw LogbookError(.notFound, "no event at seq \(seq)", plan: plan.id, seq: seq) }
+        return found
+    }
+}
+
+enum Outcome: Sendable {
+    case appended(Event)
+    case repeatOf(Int)
+}
+
+/// One waiting request and, once committed, its outcome.
+final class Waiter: Sendable {
+    let request: EventRequest
+    let signer: SigningKey?
+    private let state = Mutex<(Result<Outcome, any Error>?, CheckedContinuation<Outcome, any Error>?)>((nil, nil))
+
+    init(request: EventRequest, signer: SigningKey?) {
+        self.request = request
+        self.signer = signer
+    }
+
+    func finish(_ r: Result<Outcome, any Error>) {
+        let c = state.withLock { s -> CheckedContinuation<Outcome, any Error>? in
+            s.0 = r
+            let c = s.1
+            s.1 = nil
+            return c
+        }
+        c?.resume(with: r)
+    }
+
+    func outcome() async throws -> Outcome {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Outcome, any Error>) in
+            let ready = state.withLock { s -> Result<Outcome, any Error>? in
+                if let r = s.0 { return r }
+                s.1 = c
+                return nil
+            }
+            if let ready { c.resume(with: ready) }
+        }
+    }
+}
+
+/// Per-request results filled in while the store holds its exclusion.
+final class ResultBox: Sendable {
+    private let results: Mutex<[Result<Outcome, any Error>?]>
+    init(count: Int) { results = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ k: Int, _ r: Result<Outcome, any Error>) { results.withLock { $0[k] = r } }
+    func get(_ k: Int) -> Result<Outcome, any Error>? { results.withLock { $0[k] } }
+}

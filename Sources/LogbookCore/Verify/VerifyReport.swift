@@ -1,0 +1,44 @@
+/// What `verify` found: counts, the head, warnings, and the first failure if any.
+public struct VerifyReport: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case unparseable = "unparseable"
+        case edited = "edited"
+        case deleted = "deleted"
+        case reordered = "reordered"
+        case duplicated = "duplicated"
+        case inserted = "inserted"
+        case chainBroken = "chain_broken"
+        case forgedSignature = "forged_signature"
+        case missingSignature = "missing_signature"
+        case unknownKey = "unknown_key"
+        case illegalEvent = "illegal_event"
+        case planEdited = "plan_edited"
+        case planNotLocked = "plan_not_locked"
+        case keySwapped = "key_swapped"
+        case snapshotMismatch = "snapshot_mismatch"
+        case truncated = "truncated"
+        case tornTail = "torn_tail"
+        case empty = "empty"
+    }
+
+    public struct Failure: Sendable, Equatable, CustomStringConvertible {
+        public var seq: Int?
+        public var kind: Kind
+        public var message: String
+        public var description: String {
+            (seq.map { "seq \($0): " } ?? "") + "\(kind.rawValue): \(message)"
+        }
+    }
+
+    public var plan: String
+    public var events = 0
+    public var unsigned = 0
+    public var head: Digest256?
+    public var lastSeq = -1
+    public var failure: Failure?
+    public var warnings: [String] = []
+
+    public var ok: Bool { failure == nil }
+
+    public init(plan: String) { self.plan = plan }
+}
