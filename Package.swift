@@ -21,11 +21,14 @@ let package = Package(
             name: "LogbookCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Two system calls Swift cannot import cleanly on Linux (flock, fstatfs).
+        .target(name: "CLogbookShims"),
         // The embedded default backend: files in a workspace folder, flock + fdatasync.
         .target(
             name: "LogbookFileStore",
             dependencies: [
                 "LogbookCore",
+                "CLogbookShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

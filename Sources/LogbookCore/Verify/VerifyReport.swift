@@ -25,6 +25,11 @@ public struct VerifyReport: Sendable, Equatable {
         public var seq: Int?
         public var kind: Kind
         public var message: String
+        public init(seq: Int?, kind: Kind, message: String) {
+            self.seq = seq
+            self.kind = kind
+            self.message = message
+        }
         public var description: String {
             (seq.map { "seq \($0): " } ?? "") + "\(kind.rawValue): \(message)"
         }

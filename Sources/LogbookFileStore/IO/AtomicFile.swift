@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LogbookCore
+
+/// Whole-file writes that are all-or-nothing: temp file, fsync, rename, fsync of the directory.
+struct AtomicFile {
+    let ops: any FileOps
+
+    /// Replaces (or creates) `path` with `bytes`.
+    func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(LogbookError) {
+        let tmp = try writeTemp(near: path, bytes, mode: mode)
+        do throws(LogbookError) {
+            try ops.rename(tmp, path)
+        } catch {
+            ops.unlink(tmp)
+            throw error
+        }
+        try syncDirectory(of: path)
+    }
+
+    /// Creates `path` with `bytes`; fails with `.alreadyExists` if it exists (never clobbers).
+    func create(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(LogbookError) {
+        let tmp = try writeTemp(near: path, bytes, mode: mode)
+        defer { ops.unlink(tmp) }
+        try ops.link(tmp, path)
+        try syncDirectory(of: path)
+    }
+
+    func writeTemp(near path: String, _ bytes: [UInt8], mode: mode_t) throws(LogbookError) -> String {
+        let dir = Paths.directory(of: path)
+        let tmp = dir + "/.tmp-" + Paths.fileName(of: path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = try ops.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode)
+        do throws(LogbookError) {
+            try writeAll(fd, bytes)
+            try ops.fsync(fd)
+            ops.close(fd)
+        } catch {
+            ops.close(fd)
+            ops.unlink(tmp)
+            throw error
+        }
+        return tmp
+    }
+
+    func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(LogbookError) {
+        var done = 0
+        var failure: LogbookError?
+        bytes.withUnsafeBytes { buf in
+            while done < buf.count {
+                do throws(LogbookError) {
+                    let n = try ops.write(fd, UnsafeRawBufferPointer(rebasing: buf[done...]))
+                    if n == 0 { failure = LogbookError(.io, "write made no progress"); return }
+                    done += n
+                } catch {
+                    failure = error
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    func syncDirectory(of path: String) throws(LogbookError) {
+        let fd = try ops.open(Paths.directory(of: path), O_RDONLY | O_DIRECTORY, 0)
+        defer { ops.close(fd) }
+        try ops.fsync(fd)
+    }
+}
+
+enum Paths {
+    static func directory(of path: String) -> String {
+        guard let i = path.lastIndex(of: "/") else { return "." }
+        return i == path.startIndex ? "/" : String(path[..<i])
+    }
+
+    static func fileName(of path: String) -> String {
+        guard let i = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: i)...])
+    }
+}

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CLogbookShims
+import LogbookCore
+
+/// The system calls the file store makes, behind one seam so tests can inject faults at the
+/// Nth operation (ENOSPC, EIO, short writes, crashes), as SQLite's test VFS does.
+public protocol FileOps: Sendable {
+    func open(_ path: String, _ flags: Int32, _ mode: mode_t) throws(LogbookError) -> Int32
+    func close(_ fd: Int32)
+    /// Writes some of `bytes` at the end (O_APPEND) or at the current offset; returns the count.
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(LogbookError) -> Int
+    func pread(_ fd: Int32, _ into: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(LogbookError) -> Int
+    func fdatasync(_ fd: Int32) throws(LogbookError)
+    func fsync(_ fd: Int32) throws(LogbookError)
+    func ftruncate(_ fd: Int32, _ size: Int64) throws(LogbookError)
+    func size(_ fd: Int32) throws(LogbookError) -> Int64
+    func flock(_ fd: Int32, _ op: Int32) throws(LogbookError)
+    func rename(_ from: String, _ to: String) throws(LogbookError)
+    func link(_ from: String, _ to: String) throws(LogbookError)
+    func unlink(_ path: String)
+    /// The file system type magic (statfs f_type) of the file system holding `fd`.
+    func fsType(_ fd: Int32) throws(LogbookError) -> Int64
+}
+
+/// Errors from the operating system, with the path and the call that failed.
+func osError(_ call: String, _ path: String, _ err: Int32 = errno) -> LogbookError {
+    let what = String(cString: strerror(err))
+    let hint: String
+    switch err {
+    case ENOSPC: hint = " (the disk is full; nothing was acknowledged)"
+    case EIO: hint = " (an I/O error; nothing was acknowledged)"
+    case EACCES, EPERM: hint = " (permission denied)"
+    case EROFS: hint = " (read-only file system)"
+    default: hint = ""
+    }
+    return LogbookError(.io, "\(call) \(path): \(what)\(hint)")
+}
+
+/// The real system calls.
+public struct PosixFileOps: FileOps {
+    public init() {}
+
+    public func open(_ path: String, _ flags: Int32, _ mode: mode_t) throws(LogbookError) -> Int32 {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            if errno == EINTR { continue }
+            if errno == ENOENT { throw LogbookError(.notFound, "\(path) does not exist") }
+            if errno == EEXIST { throw LogbookError(.alreadyExists, "\(path) already exists") }
+            throw osError("open", path)
+        }
+    }
+
+    public func close(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    public func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(LogbookError) -> Int {
+        while true {
+            let n = Glibc.write(fd, bytes.baseAddress, bytes.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw osError("write", "fd \(fd)")
+        }
+    }
+
+    public func pread(_ fd: Int32, _ into: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(LogbookError) -> Int {
+        while true {
+            let n = Glibc.pread(fd, into.baseAddress, into.count, off_t(offset))
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw osError("read", "fd \(fd)")
+        }
+    }
+
+    public func fdatasync(_ fd: Int32) throws(LogbookError) {
+        while Glibc.fdatasync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw osError("fdatasync", "fd \(fd)")
+        }
+    }
+
+    public func fsync(_ fd: Int32) throws(LogbookError) {
+        while Glibc.fsync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw osError("fsync", "fd \(fd)")
+        }
+    }
+
+    public func ftruncate(_ fd: Int32, _ size: Int64) throws(LogbookError) {
+        while Glibc.ftruncate(fd, off_t(size)) != 0 {
+            if errno == EINTR { continue }
+            throw osError("ftruncate", "fd \(fd)")
+        }
+    }
+
+    public func size(_ fd: Int32) throws(LogbookError) -> Int64 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw osError("fstat", "fd \(fd)") }
+        return Int64(st.st_size)
+    }
+
+    public func flock(_ fd: Int32, _ op: Int32) throws(LogbookError) {
+        while clogbook_flock(fd, op) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { throw LogbookError(.conflict, "the lock is held by another process") }
+            throw osError("flock", "fd \(fd)")
+        }
+    }
+
+    public func rename(_ from: String, _ to: String) throws(LogbookError) {
+        guard Glibc.rename(from, to) == 0 else { throw osError("rename", "\(from) → \(to)") }
+    }
+
+    public func link(_ from: String, _ to: String) throws(LogbookError) {
+        guard Glibc.link(from, to) == 0 else {
+            if errno == EEXIST { throw LogbookError(.alreadyExists, "\(to) already exists") }
+            throw osError("link", "\(from) → \(to)")
+        }
+    }
+
+    public func unlink(_ path: String) { _ = Glibc.unlink(path) }
+
+    public func fsType(_ fd: Int32) throws(LogbookError) -> Int64 {
+        let t = clogbook_fs_type(fd)
+        guard t != -1 else { throw osError("fstatfs", "fd \(fd)") }
+        return t
+    }
+}

@@ -1,0 +1,241 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LogbookCore
+import Logging
+import Synchronization
+
+/// The embedded default backend: one append-only file per journal in the workspace folder.
+///
+/// - Exclusion: `flock(LOCK_EX)` on the journal file between processes, plus a mutex between
+///   tasks of one process.
+/// - Durability: the lines are written under the lock, the lock is released, then `fdatasync`
+///   runs; the call returns only after it succeeded. Writers in other processes sync the same
+///   file concurrently, so the kernel's journal commits their data together (group commit
+///   across processes); ``StatusBook`` batches within a process.
+/// - Recovery: a partial last line can only come from a writer that died mid-write (writers hold
+///   the lock while writing), so the next writer cuts it off, keeps a copy beside the journal
+///   and logs what it removed. Damage anywhere else is left for `verify` to report.
+/// - An `fdatasync` failure is never retried into a success: the handle is poisoned and closed,
+///   and the next call reopens the file and re-reads it.
+public final class FileJournalStore: JournalStore {
+    public let directory: String
+    let ops: any FileOps
+    let logger: Logger
+    let handles = Mutex<[JournalRef: Handle]>([:])
+
+    final class Handle: Sendable {
+        let fd: Int32
+        let path: String
+        let exclusive = Mutex<Void>(())
+        init(fd: Int32, path: String) {
+            self.fd = fd
+            self.path = path
+        }
+    }
+
+    public init(directory: String, ops: any FileOps = PosixFileOps(), logger: Logger = Logger(label: "logbook.file-store")) {
+        self.directory = directory
+        self.ops = ops
+        self.logger = logger
+    }
+
+    deinit {
+        for h in handles.withLock({ Array($0.values) }) { ops.close(h.fd) }
+    }
+
+    public func journalPath(_ ref: JournalRef) -> String { "\(directory)/exec_status_\(ref.g).journal" }
+    public func snapshotPath(_ ref: JournalRef) -> String { "\(directory)/exec_status_\(ref.g).txt" }
+
+    func handle(_ ref: JournalRef) throws(LogbookError) -> Handle {
+        if let h = handles.withLock({ $0[ref] }) { return h }
+        let path = journalPath(ref)
+        let fd: Int32
+        do throws(LogbookError) { fd = try ops.open(path, O_RDWR | O_APPEND, 0) } catch where error.code == .notFound {
+            throw LogbookError(.notFound, "plan \(ref.planID) has no status journal (\(Paths.fileName(of: path))); lock the plan first", plan: ref.planID)
+        }
+        do throws(LogbookError) {
+            if let fs = NetworkFileSystem.name(ofType: try ops.fsType(fd)) {
+                throw LogbookError(.unsupported, "\(path) is on a network file system (\(fs)); file locks and fdatasync are not reliable there. Keep the workspace on a local disk, or use the PostgreSQL backend for agents on several machines", plan: ref.planID)
+            }
+        } catch {
+            ops.close(fd)
+            throw error
+        }
+        let h = Handle(fd: fd, path: path)
+        return handles.withLock { hs in
+            if let existing = hs[ref] {
+                ops.close(fd)
+                return existing
+            }
+            hs[ref] = h
+            return h
+        }
+    }
+
+    /// Forgets a handle after a failed sync: the next use reopens and re-reads the file.
+    func poison(_ ref: JournalRef, _ h: Handle) {
+        handles.withLock { hs in if hs[ref] === h { hs[ref] = nil } }
+        ops.close(h.fd)
+    }
+
+    public func createJournal(_ ref: JournalRef, genesis: [UInt8]) async throws {
+        try AtomicFile(ops: ops).create(journalPath(ref), genesis, mode: 0o644)
+        _ = try handle(ref)
+    }
+
+    public func journalExists(_ ref: JournalRef) async throws -> Bool {
+        access(journalPath(ref), F_OK) == 0
+    }
+
+    public func read(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> [JournalLine] {
+        let h = try handle(ref)
+        return try readLines(h, from: cursor, limit: limit, upTo: nil).lines
+    }
+
+    /// Complete lines from `cursor`; also the offset and bytes of a trailing partial line.
+    func readLines(_ h: Handle, from cursor: Int64, limit: Int, upTo end: Int64?) throws -> (lines: [JournalLine], partial: [UInt8]) {
+        let size: Int64
+        if let end { size = end } else { size = try ops.size(h.fd) }
+        guard cursor <= size else {
+            throw LogbookError(.corrupt, "\(Paths.fileName(of: h.path)) is \(size) bytes, shorter than a position already read (\(cursor)): it was truncated")
+        }
+        var lines: [JournalLine] = []
+        var at = cursor
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: max(64 * 1024, min(limit, 4 << 20)))
+        var total = 0
+        while at < size, total < limit || lines.isEmpty {
+            let want = Int(min(Int64(chunk.count), size - at))
+            let n = try chunk.withUnsafeMutableBytes { buf in
+                try ops.pread(h.fd, UnsafeMutableRawBufferPointer(rebasing: buf[0..<want]), at)
+            }
+            if n == 0 { break }
+            var start = 0
+            for i in 0..<n where chunk[i] == 0x0A {
+                var line = pending
+                line.append(contentsOf: chunk[start..<i])
+                pending.removeAll(keepingCapacity: true)
+                let lineEnd = at + Int64(i) + 1
+                lines.append(JournalLine(bytes: line, end: lineEnd))
+                total += line.count + 1
+                start = i + 1
+            }
+            pending.append(contentsOf: chunk[start..<n])
+            at += Int64(n)
+            if total >= limit, !lines.isEmpty { return (lines, []) }
+        }
+        return (lines, pending)
+    }
+
+    public func append(_ ref: JournalRef, from cursor: Int64,
+                       _ build: @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
+        let h = try handle(ref)
+        let end: Int64 = try h.exclusive.withLock { _ in
+            try ops.flock(h.fd, LOCK_EX)
+            defer { try? ops.flock(h.fd, LOCK_UN) }
+            var size = try ops.size(h.fd)
+            let (newer, partial) = try readLines(h, from: cursor, limit: Int.max, upTo: size)
+            if !partial.isEmpty {
+                size = try cutTornTail(h, partial: partial, size: size)
+            }
+            let add = try build(newer)
+            if add.isEmpty { return size }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(add.reduce(0) { $0 + $1.count })
+            for l in add { bytes.append(contentsOf: l) }
+            do throws(LogbookError) {
+                try AtomicFile(ops: ops).writeAll(h.fd, bytes)
+            } catch {
+                // A short or failed write leaves a partial tail: cut it now, while we hold the lock.
+                if (try? ops.ftruncate(h.fd, size)) == nil { poison(ref, h) }
+                throw error
+            }
+            return size + Int64(bytes.count)
+        }
+        do { try ops.fdatasync(h.fd) } catch {
+            poison(ref, h)
+            throw LogbookError(.io, "\(error.message); the events were not acknowledged and the journal will be re-read", plan: ref.planID)
+        }
+        return end
+    }
+
+    /// Cuts a partial last line left by a writer that died mid-write; keeps a copy of it.
+    func cutTornTail(_ h: Handle, partial: [UInt8], size: Int64) throws -> Int64 {
+        let keep = size - Int64(partial.count)
+        let ms = Int64(Double(time(nil)) * 1000)
+        let copy = "\(h.path).torn-\(keep)-\(ms)"
+        try? AtomicFile(ops: ops).write(copy, partial, mode: 0o644)
+        try ops.ftruncate(h.fd, keep)
+        try ops.fdatasync(h.fd)
+        logger.warning("recovered a torn tail: removed \(partial.count) bytes of an unacknowledged partial line at offset \(keep) of \(Paths.fileName(of: h.path)); a copy is in \(Paths.fileName(of: copy))")
+        return keep
+    }
+
+    /// Cuts a torn tail now (the `recover` command); returns the bytes removed (0 if none).
+    public func recover(_ ref: JournalRef) throws -> Int {
+        let h = try handle(ref)
+        return try h.exclusive.withLock { _ throws -> Int in
+            try ops.flock(h.fd, LOCK_EX)
+            defer { try? ops.flock(h.fd, LOCK_UN) }
+            let size = try ops.size(h.fd)
+            let (_, partial) = try readLines(h, from: max(0, size - Int64(Event.maxGenesisLineBytes + 1)), limit: Int.max, upTo: size)
+            guard !partial.isEmpty else { return 0 }
+            // `partial` is what follows the last newline (or the whole window if none): cut only that.
+            _ = try cutTornTail(h, partial: partial, size: size)
+            return partial.count
+        }
+    }
+
+    /// Bytes after the last newline (a torn tail not yet cut), without taking the lock.
+    public func tornTailBytes(_ ref: JournalRef) throws -> Int {
+        let h = try handle(ref)
+        let size = try ops.size(h.fd)
+        var scan = size
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while scan > 0 {
+            let from = max(0, scan - Int64(buf.count))
+            let n = try buf.withUnsafeMutableBytes { b in
+                try ops.pread(h.fd, UnsafeMutableRawBufferPointer(rebasing: b[0..<Int(scan - from)]), from)
+            }
+            if let i = buf[0..<n].lastIndex(of: 0x0A) { return Int(size - (from + Int64(i) + 1)) }
+            scan = from
+        }
+        return Int(size)
+    }
+
+    public func loadSnapshot(_ ref: JournalRef) async throws -> [UInt8]? {
+        let path = snapshotPath(ref)
+        let fd: Int32
+        do throws(LogbookError) { fd = try ops.open(path, O_RDONLY, 0) } catch where error.code == .notFound { return nil }
+        defer { ops.close(fd) }
+        return try readAll(fd)
+    }
+
+    func readAll(_ fd: Int32) throws -> [UInt8] {
+        let size = try ops.size(fd)
+        var out = [UInt8](repeating: 0, count: Int(size))
+        var at = 0
+        while at < out.count {
+            let n = try out.withUnsafeMutableBytes { b in
+                try ops.pread(fd, UnsafeMutableRawBufferPointer(rebasing: b[at...]), Int64(at))
+            }
+            if n == 0 { break }
+            at += n
+        }
+        return Array(out[0..<at])
+    }
+
+    public func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int) async throws {
+        let lockPath = "\(directory)/.exec_status_\(ref.g).snapshot.lock"
+        let lfd = try ops.open(lockPath, O_RDWR | O_CREAT, 0o644)
+        defer { ops.close(lfd) }
+        try ops.flock(lfd, LOCK_EX)
+        defer { try? ops.flock(lfd, LOCK_UN) }
+        if let current = try await loadSnapshot(ref), let v = try? JSONParser.parse(current),
+           let s = v["journal"]?["seq"]?.intValue, s > seq {
+            return
+        }
+        try AtomicFile(ops: ops).write(snapshotPath(ref), bytes, mode: 0o644)
+    }
+}

@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import LogbookCore
+
+/// A plan file in the workspace.
+public struct PlanFile: Sendable {
+    public var g: Int
+    public var path: String
+    public var document: PlanDocument
+    public var id: String { document.planID ?? "exec_plan_\(g)" }
+    public var journalRef: JournalRef { JournalRef(planID: id, g: g) }
+}
+
+extension Workspace {
+    /// Every `exec_plan_<g>.txt`, by g.
+    public func listPlans() throws -> [PlanFile] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        var out: [PlanFile] = []
+        for n in names where n.hasPrefix("exec_plan_") && n.hasSuffix(".txt") {
+            guard let g = Int(n.dropFirst("exec_plan_".count).dropLast(4)) else { continue }
+            out.append(try planFile(g: g))
+        }
+        return out.sorted { $0.g < $1.g }
+    }
+
+    public func planFile(g: Int) throws -> PlanFile {
+        let path = planPath(g: g)
+        let doc = try PlanDocument(bytes: readFile(path), name: fileName(path))
+        return PlanFile(g: g, path: path, document: doc)
+    }
+
+    /// The plan named by `selector` (plan id, `exec_plan_<g>`, or g), or the one state.txt points at.
+    public func plan(_ selector: String?) throws -> PlanFile {
+        guard let selector else {
+            guard let g = try readState().currentPlanG else {
+                throw LogbookError(.notFound, "state.txt points at no live status; name a plan with --plan ID")
+            }
+            return try planFile(g: g)
+        }
+        if let g = Int(selector) ?? (selector.hasPrefix("exec_plan_") ? Int(selector.dropFirst(10)) : nil),
+           access(planPath(g: g), F_OK) == 0 {
+            return try planFile(g: g)
+        }
+        try Identifier.check(selector, "plan id")
+        if let p = try listPlans().first(where: { $0.id == selector }) { return p }
+        throw LogbookError(.notFound, "no plan \(selector) in this workspace", plan: selector)
+    }
+
+    /// Imports a plan file (HAIOS exec_plan v5.4) as a DRAFT; a DRAFT with the same id is replaced.
+    ///
+    /// - Returns: the plan as stored (`exec_plan_<g>.txt`).
+    /// - Throws: `.badInput` with line and column for bad JSON, `.invalidPlan` with JSON paths,
+    ///   `.locked` if a locked plan has the id. Nothing is written on error.
+    public func importPlan(bytes: [UInt8], name: String) async throws -> PlanFile {
+        var doc = try PlanDocument(bytes: bytes, name: name)
+        if doc.isLocked {
+            throw LogbookError(.badInput, "\(name) carries lock flags; import the plan's DRAFT (locking is `logbook plan lock`)")
+        }
+        let spec = try doc.spec(personas: try personas())
+        return try await withWorkspaceLock {
+            let existing = try listPlans().first { $0.id == spec.id }
+            if let existing, existing.document.isLocked {
+                throw LogbookError(.locked, "plan \(spec.id) is locked (exec_plan_\(existing.g).txt) and cannot change; import it under a new execution_plan_id", plan: spec.id)
+            }
+            let g: Int
+            var version = 1
+            if let existing {
+                g = existing.g
+                version = (existing.document.header["v_file_instance"]?.intValue ?? 1) + 1
+            } else {
+                g = try updateState { $0["g"] = .number(Double(($0["g"]?.intValue ?? 0) + 1)) }.g
+            }
+            var header = doc.header
+            header["file_id"] = .string("exec_plan_\(g)")
+            header["entity_type"] = "ExecutionPlan"
+            header["schema_definition_id_ref"] = .string(PlanDocument.schemaID)
+            header["g_file_created"] = existing?.document.header["g_file_created"] ?? .number(Double(g))
+            header["g_file_last_modified"] = .number(Double(try readState().g))
+            header["v_file_instance"] = .number(Double(version))
+            doc.setHeader(header)
+            try AtomicFile(ops: ops).write(planPath(g: g), PrettyJSON.bytes(doc.json))
+            return PlanFile(g: g, path: planPath(g: g), document: doc)
+        }
+    }
+
+    /// Locks (approves) a plan: validation, lock flags, digest, genesis event, 0 % snapshot,
+    /// g advanced and state.txt pointed at the new status, as one step for the user.
+    ///
+    /// A lock interrupted by a crash is completed by running it again.
+    public func lockPlan(_ selector: String?, persona: String, signer: SigningKey?) async throws -> (PlanFile, Event) {
+        try await withWorkspaceLock {
+            let file = try plan(selector)
+            let registry = try personas()
+            let draft = file.document
+            let locked = draft.isLocked ? draft : draft.locked()
+            let spec = try locked.spec(personas: registry)
+            let ref = file.journalRef
+            var genesis: Event
+            if try await store.journalExists(ref) {
+                // Already locked, or a lock interrupted after the journal was created.
+                guard let first = try await store.read(ref, from: 0, limit: 1).first,
+                      let e = try? Event(line: first.bytes), e.seq == 0 else {
+                    throw LogbookError(.corrupt, "the status journal of \(spec.id) has no readable genesis", plan: spec.id)
+                }
+                guard e.prev == locked.digest else {
+                    throw LogbookError(.corrupt, "a status journal for \(spec.id) exists but is bound to another plan digest (\(e.prev))", plan: spec.id)
+                }
+                if draft.isLocked {
+                    throw LogbookError(.locked, "plan \(spec.id) is already locked (digest \(e.prev))", plan: spec.id)
+                }
+                genesis = e
+            } else {
+                let st = try updateState { $0["g"] = .number(Double(($0["g"]?.intValue ?? 0) + 1)) }
+                genesis = try Genesis.make(plan: locked, spec: spec, gPlan: file.g, g: st.g, registry: registry, locker: persona,
+                                           signer: signer, ts: Timestamp.string(Date()))
+                try await store.createJournal(ref, genesis: genesis.line)
+            }
+            let book = try await StatusBook.open(store: store, ref: ref, plan: spec)
+            try await book.writeSnapshot()
+            var doc = locked
+            var header = doc.header
+            header["g_file_last_modified"] = .number(Double(genesis.g))
+            header["v_file_instance"] = .number(Double((header["v_file_instance"]?.intValue ?? 1) + (draft.isLocked ? 0 : 1)))
+            header["locked_by_persona_id"] = .string(persona)
+            header["g_locked"] = .number(Double(genesis.g))
+            header["plan_digest"] = .string(locked.digest.description)
+            doc.setHeader(header)
+            try AtomicFile(ops: ops).write(file.path, PrettyJSON.bytes(doc.json))
+            try updateState { p in
+                p["g"] = .number(Double(max(p["g"]?.intValue ?? 0, genesis.g)))
+                p["current_exec_status_id_ref"] = .string(ref.statusID)
+                p["ph"] = "CONSTRUCT"
+                p["st"] = "ACTIVE"
+            }
+            return (PlanFile(g: file.g, path: file.path, document: doc), genesis)
+        }
+    }
+}
