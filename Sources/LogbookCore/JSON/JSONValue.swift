@@ -120,3 +120,7 @@ extension JSONValue {
     public init(_ int: Int) { self = .number(Double(int)) }
     public init(_ string: String?) { self = string.map { .string($0) } ?? .null }
 }
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
+}

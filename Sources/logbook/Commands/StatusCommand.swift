@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import LogbookCore
+import LogbookFileStore
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "The exact current status of a plan (snapshot + journal tail).")
+    @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
+    @Option(help: "Plan id.") var plan: String?
+    @Flag(help: "Print the state in the snapshot's JSON shape (HAIOS exec_status v1.0).") var json = false
+    @OptionGroup var ws: WorkspaceOptions
+
+    func run() async throws {
+        let w = try ws.open()
+        let file = try w.plan(plan ?? planArgument)
+        let book = try await w.book(file)
+        if json {
+            let (bytes, _) = try await book.snapshotBytes()
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        let state = try await book.state()
+        print(StatusTable.render(state, titles: Dictionary(uniqueKeysWithValues: book.plan.tasks.map { ($0.id, $0.title) }),
+                                 color: isatty(1) != 0), terminator: "")
+    }
+}
+
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "The journal's events, oldest first.")
+    @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
+    @Option(help: "Plan id.") var plan: String?
+    @Option(help: "Only this task's events.") var task: String?
+    @Option(help: "Start at this seq.") var from: Int = 0
+    @Flag(help: "Print the raw journal lines (JSON).") var json = false
+    @OptionGroup var ws: WorkspaceOptions
+
+    func run() async throws {
+        let w = try ws.open()
+        let file = try w.plan(plan ?? planArgument)
+        if let task { try Identifier.check(task, "task id") }
+        let ref = file.journalRef
+        var n = 0
+        try await w.store.forEachLine(ref) { line in
+            defer { n += 1 }
+            guard n >= from else { return }
+            let e = try Event(line: line.bytes)
+            if let task, e.task != task { return }
+            print(json ? String(decoding: line.bytes, as: UTF8.self) : EventText.line(e))
+        }
+    }
+}
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow a plan's status live until every task is complete (Ctrl-C to stop).")
+    @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
+    @Option(help: "Refresh interval in milliseconds.") var interval: Int = 300
+    @Flag(help: "Keep watching after every task is complete.") var forever = false
+    @OptionGroup var ws: WorkspaceOptions
+
+    func run() async throws {
+        let w = try ws.open()
+        let file = try w.plan(planArgument)
+        let book = try await w.book(file)
+        let titles = Dictionary(uniqueKeysWithValues: book.plan.tasks.map { ($0.id, $0.title) })
+        let tty = isatty(1) != 0
+        var lastSeq = -2
+        while true {
+            let s = try await book.state()
+            if s.seq != lastSeq {
+                let table = StatusTable.render(s, titles: titles, color: tty)
+                print(tty ? "\u{1B}[H\u{1B}[2J" + table : table, terminator: "")
+                lastSeq = s.seq
+            }
+            if !forever, s.tasks.allSatisfy({ $0.status.isComplete }) { return }
+            try await Task.sleep(for: .milliseconds(max(50, interval)))
+        }
+    }
+}
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check a status journal end to end and name the first failure (seq and kind).")
+    @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
+    @Option(help: "Plan id.") var plan: String?
+    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var ws: WorkspaceOptions
+
+    func run() async throws {
+        let w = try ws.open()
+        let file = try w.plan(plan ?? planArgument)
+        let r = try await w.verify(file)
+        if json {
+            var o = JSONObject([("plan", .string(r.plan)), ("ok", .bool(r.ok)), ("events", JSONValue(r.events)),
+                                ("unsigned_events", JSONValue(r.unsigned)), ("last_seq", JSONValue(r.lastSeq)),
+                                ("head_hash", JSONValue(r.head?.description)), ("warnings", .array(r.warnings.map { .string($0) }))])
+            if let f = r.failure {
+                o["failure"] = ["seq": f.seq.map { JSONValue($0) } ?? .null, "kind": .string(f.kind.rawValue), "message": .string(f.message)]
+            }
+            print(PrettyJSON.string(.object(o)), terminator: "")
+        } else {
+            for warning in r.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            if let f = r.failure {
+                FileHandle.standardError.write(Data("verify FAILED: plan \(r.plan), \(f.description)\n".utf8))
+            } else {
+                print("verify OK: plan \(r.plan), \(r.events) events (seq 0–\(r.lastSeq)), \(r.unsigned) unsigned, head \(r.head?.description ?? "-"); plan digest, trust roots, chain, signatures, rules and snapshot checked")
+            }
+        }
+        if !r.ok { throw VerificationFailed() }
+    }
+}
+
+struct RecoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "recover", abstract: "Cut a torn tail (a partial last line from a writer that died); keeps a copy. Never touches anything else.")
+    @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
+    @OptionGroup var ws: WorkspaceOptions
+
+    func run() async throws {
+        let w = try ws.open()
+        let file = try w.plan(planArgument)
+        let n = try w.store.recover(file.journalRef)
+        print(n == 0 ? "nothing to recover: the journal ends with a complete line" : "removed a torn tail of \(n) bytes (a copy is beside the journal)")
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import LogbookCore
+import LogbookFileStore
+
+/// `logbook demo`: a workspace, five personas, a 12-task plan, and four agent processes working it
+/// at the same time while the terminal shows live progress; ends with `verify`.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run four agents on a sample plan in a new workspace and watch it live.")
+
+    @Option(help: ArgumentHelp("Workspace folder (default: a new temporary folder).", valueName: "dir"))
+    var workspace: String?
+
+    @Option(help: "Milliseconds between an agent's steps (smaller is faster).")
+    var step: Int = 180
+
+    func run() async throws {
+        let root = try workspace ?? makeTempDirectory()
+        let tty = isatty(1) != 0
+        let ws = try Workspace.create(at: root)
+        print("Workspace \(ws.root)")
+        try await ws.addPersona(SamplePlan.supervisor, role: .supervisor, archetype: "SUPERVISOR")
+        for w in SamplePlan.workers { try await ws.addPersona(w.id, role: .worker, archetype: w.archetype) }
+        print("  5 personas with Ed25519 keys: \(SamplePlan.supervisor), " + SamplePlan.workers.map(\.id).joined(separator: ", "))
+        let planBytes = PrettyJSON.bytes(SamplePlan.json)
+        try Data(planBytes).write(to: URL(fileURLWithPath: ws.root + "/sample_plan.json"))
+        let imported = try await ws.importPlan(bytes: planBytes, name: "sample_plan.json")
+        let (locked, genesis) = try await ws.lockPlan(imported.id, persona: SamplePlan.supervisor,
+                                                      signer: try ws.signingKey(for: SamplePlan.supervisor))
+        print("  plan \(locked.id) imported and locked: \(SamplePlan.tasks.count) tasks, digest \(locked.document.digest.hex.prefix(16))…, genesis \(genesis.hash.hex.prefix(16))…")
+        print("  starting 4 agent processes\n")
+
+        let exe = try executablePath()
+        var agents: [(String, Process)] = []
+        for (i, w) in SamplePlan.workers.enumerated() {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: exe)
+            p.arguments = ["demo-agent", "--persona", w.id, "--seed", String(i + 1), "--step", String(step), "--workspace", ws.root]
+            try p.run()
+            agents.append((w.id, p))
+        }
+
+        let book = try await ws.book(locked)
+        let titles = Dictionary(uniqueKeysWithValues: book.plan.tasks.map { ($0.id, $0.title) })
+        let started = Date()
+        var drawnLines = 0
+        var lastPrint = Date.distantPast
+        while agents.contains(where: { $0.1.isRunning }) {
+            if Date().timeIntervalSince(started) > 300 {
+                for (_, p) in agents where p.isRunning { p.terminate() }
+                throw LogbookError(.io, "the demo agents did not finish within 300 s")
+            }
+            let s = try await book.state()
+            if tty {
+                let table = StatusTable.render(s, titles: titles, color: true)
+                print((drawnLines > 0 ? "\u{1B}[\(drawnLines)A\u{1B}[J" : "") + table, terminator: "")
+                drawnLines = table.split(separator: "\n", omittingEmptySubsequences: false).count - 1
+            } else if Date().timeIntervalSince(lastPrint) > 2 {
+                print("  seq \(s.seq): \(StatusTable.format(s.completion)) % complete, " + TaskStatus.allCases.compactMap { st in
+                    s.count(st) == 0 ? nil : "\(s.count(st)) \(st.rawValue)" }.joined(separator: ", "))
+                lastPrint = Date()
+            }
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        for (id, p) in agents where p.terminationStatus != 0 {
+            throw LogbookError(.io, "agent \(id) exited with status \(p.terminationStatus)")
+        }
+        let final = try await book.state()
+        if tty {
+            print((drawnLines > 0 ? "\u{1B}[\(drawnLines)A\u{1B}[J" : ""), terminator: "")
+        }
+        print(StatusTable.render(final, titles: titles, color: tty))
+
+        // One refused write, to show what an agent sees when it oversteps.
+        do {
+            _ = try await book.submit(EventRequest(type: .progress, task: "T03", persona: "DOCS_WRITER", data: ["percent": 50]),
+                                      signer: try ws.signingKey(for: "DOCS_WRITER"))
+        } catch let e as LogbookError {
+            print("A refused write (DOCS_WRITER reporting on T03, which is CODING_ASSISTANT's):\n  logbook: error: \(e.description)\n")
+        }
+
+        try await book.writeSnapshot()
+        let report = try await ws.verify(locked)
+        guard report.ok else {
+            throw LogbookError(.corrupt, "verify failed after the demo: \(report.failure!.description)")
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        print("verify OK: \(report.events) events, every signature, hash link and rule checked, head \(report.head!.hex.prefix(16))… (\(String(format: "%.1f", elapsed)) s)\n")
+        let w = ws.root
+        print("""
+            Files in \(w):
+              exec_plan_\(locked.g).txt        the locked plan (digest-bound)
+              exec_status_\(locked.g).journal  the signed, hash-chained journal (\(report.events) events)
+              exec_status_\(locked.g).txt      the snapshot (HAIOS exec_status)
+              state.txt, personas.json, keys/
+            Inspect it:
+              logbook status  --workspace \(w)
+              logbook log     --workspace \(w) --task T03
+              logbook verify  --workspace \(w)
+              logbook task progress T05 --percent 10 --persona TEST_ENGINEER --workspace \(w)   # refused: T05 is DONE
+            """)
+    }
+
+    func makeTempDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/logbook-demo-XXXXXX").utf8CString)
+        guard let p = mkdtemp(&template) else { throw LogbookError(.io, "cannot create a temporary folder") }
+        return String(cString: p)
+    }
+
+    func executablePath() throws -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        if n > 0 { return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return CommandLine.arguments[0]
+    }
+}

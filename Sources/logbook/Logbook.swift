@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `logbook`: locked plans and a signed, hash-chained status journal for multi-agent systems.
+@main
+struct Logbook: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logbook",
+        abstract: "Immutable execution plans and a live, tamper-evident record of their execution.",
+        discussion: """
+            A workspace holds state.txt, personas.json, keys/, plans (exec_plan_<g>.txt), status \
+            journals (exec_status_<g>.journal) and snapshots (exec_status_<g>.txt).
+            Exit codes: 0 ok, 2 bad input, 3 refused by a rule, 4 not found, 5 signature or key, \
+            6 verification failed or data damaged, 7 I/O error.
+            """,
+        subcommands: [
+            Init.self, PersonaCommand.self, PlanCommand.self, TaskCommand.self, StatusCommand.self,
+            LogCommand.self, WatchCommand.self, VerifyCommand.self, RecoverCommand.self, DemoCommand.self,
+            DemoAgentCommand.self,
+        ]
+    )
+
+    static func main() async {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = ProcessInfo.processInfo.environment["LOGBOOK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            return h
+        }
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            ErrorReport.exit(with: error)
+        }
+    }
+}
