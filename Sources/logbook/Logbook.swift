@@ -17,7 +17,7 @@ struct Logbook: AsyncParsableCommand {
         subcommands: [
             Init.self, PersonaCommand.self, PlanCommand.self, TaskCommand.self, StatusCommand.self,
             LogCommand.self, WatchCommand.self, VerifyCommand.self, RecoverCommand.self, DemoCommand.self,
-            DemoAgentCommand.self,
+            DemoAgentCommand.self, LoadCommand.self,
         ]
     )
 

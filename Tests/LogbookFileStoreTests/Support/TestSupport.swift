@@ -1,0 +1,85 @@
+import Foundation
+import LogbookCore
+import LogbookFileStore
+
+/// Paths and helpers shared by the file-store and CLI tests.
+enum TestSupport {
+    /// The built `logbook` binary: beside the test bundle, or $LOGBOOK_BIN.
+    static var binary: String {
+        if let b = ProcessInfo.processInfo.environment["LOGBOOK_BIN"] { return b }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("logbook").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("logbook").path
+    }
+
+    /// A fresh empty folder under the system temp folder.
+    static func tempDirectory(_ name: String = "lb") -> String {
+        let path = NSTemporaryDirectory() + "/logbook-test-\(name)-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `logbook` with `args` and waits.
+    @discardableResult
+    static func logbook(_ args: [String], env: [String: String] = [:]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "LOGBOOK_WORKSPACE")
+        environment.removeValue(forKey: "LOGBOOK_PERSONA")
+        environment.removeValue(forKey: "LOGBOOK_KEY_FILE")
+        environment.removeValue(forKey: "TRACEPARENT")
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A small plan: T1 → T2 → T3 for WORKER, T4 for WORKER2 (max_retries 1), T5 any TESTER.
+    static func planJSON(id: String = "EP-TEST", worker: String = "WORKER", worker2: String = "WORKER2") -> JSONValue {
+        func task(_ id: String, _ who: String, deps: [String] = [], retries: Int = 0, archetypes: [String] = []) -> JSONValue {
+            ["task_id": .string(id), "title": .string("Task \(id)"), "assigned_agent_persona": .string(who),
+             "authorized_agent_archetypes": .array(archetypes.map { .string($0) }), "max_retries": JSONValue(retries),
+             "dependencies": .array(deps.map { .string($0) }), "inputs": [], "outputs": [], "execution_checklist": [],
+             "criticality": "MEDIUM", "notes": ""]
+        }
+        return ["payload": ["execution_plan_id": .string(id), "plan_type": "CONSTRUCT",
+                            "plan_definition": ["goal": "test", "scope_summary": "", "exclusions_summary": ""],
+                            "tasks": [task("T1", worker), task("T2", worker, deps: ["T1"]), task("T3", worker, deps: ["T2"]),
+                                      task("T4", worker2, retries: 1), task("T5", worker2, archetypes: ["TESTER"])]]]
+    }
+
+    /// A workspace with SUPERVISOR, WORKER, WORKER2 (and TESTER_BOT of archetype TESTER) and a
+    /// locked plan EP-TEST.
+    static func lockedWorkspace(_ name: String = "ws") async throws -> (Workspace, PlanFile) {
+        let ws = try Workspace.create(at: tempDirectory(name))
+        try await ws.addPersona("SUPERVISOR", role: .supervisor)
+        try await ws.addPersona("WORKER", role: .worker, archetype: "IMPLEMENTER")
+        try await ws.addPersona("WORKER2", role: .worker, archetype: "IMPLEMENTER")
+        try await ws.addPersona("TESTER_BOT", role: .worker, archetype: "TESTER")
+        _ = try await ws.importPlan(bytes: CanonicalJSON.bytes(planJSON()), name: "plan.json")
+        let (file, _) = try await ws.lockPlan("EP-TEST", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"))
+        return (ws, file)
+    }
+
+    static func bytes(_ path: String) -> [UInt8] {
+        Array(FileManager.default.contents(atPath: path) ?? Data())
+    }
+}
