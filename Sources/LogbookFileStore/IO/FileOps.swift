@@ -28,6 +28,13 @@ public protocol FileOps: Sendable {
     func fsType(_ fd: Int32) throws(LogbookError) -> Int64
 }
 
+extension LogbookError {
+    /// An error from the operating system, naming the call and the path (public for fault injectors).
+    public static func os(_ call: String, _ path: String, errno err: Int32) -> LogbookError {
+        osError(call, path, err)
+    }
+}
+
 /// Errors from the operating system, with the path and the call that failed.
 func osError(_ call: String, _ path: String, _ err: Int32 = errno) -> LogbookError {
     let what = String(cString: strerror(err))
