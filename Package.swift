@@ -21,8 +21,9 @@ let package = Package(
             name: "LogbookCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        // Two system calls Swift cannot import cleanly on Linux (flock, fstatfs).
-        .target(name: "CLogbookShims"),
+        // Two system calls Swift cannot import cleanly on Linux (flock, fstatfs), and the system
+        // zlib's gzip streams for journal segments (Debian: zlib1g-dev).
+        .target(name: "CLogbookShims", linkerSettings: [.linkedLibrary("z")]),
         // The embedded default backend: files in a workspace folder, flock + fdatasync.
         .target(
             name: "LogbookFileStore",

@@ -53,8 +53,9 @@ public enum EventData {
             try optionalText("artifact")
         case .lockOverride:
             try requireText("reason")
-            guard let r = d["rule"]?.stringValue, ["dependencies_done", "max_retries"].contains(r) else {
-                throw bad("lock_override needs rule \"dependencies_done\" or \"max_retries\"")
+            let rules = task == nil ? ["validation_criteria"] : ["dependencies_done", "max_retries"]
+            guard let r = d["rule"]?.stringValue, rules.contains(r) else {
+                throw bad("lock_override needs rule " + rules.map { "\"\($0)\"" }.joined(separator: " or "))
             }
         case .keyChanged:
             guard let p = d["persona"]?.stringValue, Identifier.isValid(p) else { throw bad("key_changed needs a persona id") }
@@ -65,7 +66,11 @@ public enum EventData {
             guard let v = d["verdict"]?.stringValue, ["PASS", "FAIL", "PASS_WITH_REMEDIATION"].contains(v) else {
                 throw bad("validated needs verdict PASS, FAIL or PASS_WITH_REMEDIATION")
             }
-        case .started, .created, .migrated, .validationStarted, .frozen, .archived:
+            guard d["criteria"]?.arrayValue != nil else { throw bad("validated needs the criteria results") }
+            try optionalText("note")
+        case .frozen:
+            guard let h = d["head"]?.stringValue, Digest256(h) != nil else { throw bad("frozen needs the head hash it freezes") }
+        case .started, .created, .migrated, .validationStarted, .archived:
             break
         }
     }

@@ -32,12 +32,17 @@ extension StatusState {
             return
         case .validationStarted:
             lifecycle = .validating
+            planOverrides = []
+            return
+        case .lockOverride where e.task == nil:
+            if let r = e.data["rule"]?.stringValue, !planOverrides.contains(r) { planOverrides.append(r) }
             return
         case .validated:
             verdict = e.data["verdict"]?.stringValue
             return
         case .frozen:
             lifecycle = .frozen
+            frozenSeq = e.seq
             return
         case .archived:
             lifecycle = .archived

@@ -44,6 +44,13 @@ extension StatusState {
             return
         case .achievement where e.task == nil:
             return
+        case .lockOverride where e.task == nil:
+            try requireSupervisor(e, who)
+            guard e.data["rule"]?.stringValue == "validation_criteria" else {
+                throw refuse(.badInput, nil, "a plan-level lock_override takes rule \"validation_criteria\"")
+            }
+            guard lifecycle == .validating else { throw refuse(.refused, "lifecycle", "validation_criteria can be overridden only while VALIDATING") }
+            return
         default:
             break
         }
@@ -149,11 +156,37 @@ extension StatusState {
         func refuse(_ msg: String) -> LogbookError { LogbookError(.refused, msg, plan: plan.id, rule: "lifecycle") }
         switch (e.type, lifecycle) {
         case (.validationStarted, .active), (.validationStarted, .validating): return
-        case (.validated, .validating): return
-        case (.frozen, .validating) where verdict != nil: return
+        case (.validated, .validating):
+            try checkVerdict(e)
+            return
+        case (.frozen, .validating) where verdict != nil:
+            guard e.data["head"]?.stringValue == head?.description else {
+                throw refuse("frozen must record the head it freezes (\(head?.description ?? "none"))")
+            }
+            return
         case (.archived, .frozen): return
         default:
             throw refuse("\(e.type.rawValue) is not allowed while the status is \(lifecycle.rawValue)" + (e.type == .frozen && verdict == nil ? " without a validated verdict" : ""))
+        }
+    }
+
+    /// A verdict must carry the criteria the state supports; PASS against a failing criterion
+    /// needs a `lock_override` (rule validation_criteria) recorded since validation started.
+    func checkVerdict(_ e: Event) throws(LogbookError) {
+        func refuse(_ rule: String, _ msg: String) -> LogbookError { LogbookError(.refused, msg, plan: plan.id, rule: rule) }
+        let claimed = (e.data["criteria"]?.arrayValue ?? []).compactMap(Criterion.init(json:))
+        for c in ValidationCriteria.fromState(self) {
+            guard let k = claimed.first(where: { $0.name == c.name }) else {
+                throw refuse("validation_criteria", "the verdict does not state criterion \(c.name)")
+            }
+            guard k.pass == c.pass else {
+                throw refuse("validation_criteria", "criterion \(c.name) is \(c.pass ? "met" : "not met") (\(c.actual)), the verdict says otherwise")
+            }
+        }
+        let verdict = e.data["verdict"]?.stringValue ?? ""
+        if verdict == "PASS", claimed.contains(where: { !$0.pass }), !planOverrides.contains("validation_criteria") {
+            let failing = claimed.filter { !$0.pass }.map(\.name).joined(separator: ", ")
+            throw refuse("validation_criteria", "PASS against failing criteria (\(failing)) needs an override reason from the supervisor")
         }
     }
 

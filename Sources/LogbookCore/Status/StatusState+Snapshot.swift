@@ -67,6 +67,7 @@ extension StatusState {
                 ("last_update_ts", opt(lastTS)),
                 ("lifecycle_status", .string(lifecycle.rawValue)),
                 ("validation_verdict", opt(verdict)),
+                ("frozen_at_seq", optInt(frozenSeq)),
                 ("overall_status_summary", .object(JSONObject([
                     ("overall_completion_percentage", .number(completion)),
                     ("total_tasks", .number(Double(tasks.count))),
@@ -90,6 +91,7 @@ extension StatusState {
                 ("personas", .object(personaObj)),
                 ("allow_unsigned", .bool(allowUnsigned)),
                 ("idempotency_keys", .object(idem)),
+                ("plan_overrides", .array(planOverrides.map { .string($0) })),
             ]))),
         ]))
     }
@@ -107,6 +109,8 @@ extension StatusState {
         lastTS = payload["last_update_ts"]?.stringValue
         lifecycle = payload["lifecycle_status"]?.stringValue.flatMap(Lifecycle.init(rawValue:)) ?? .active
         verdict = payload["validation_verdict"]?.stringValue
+        frozenSeq = payload["frozen_at_seq"]?.intValue
+        planOverrides = journal["plan_overrides"]?.arrayValue?.compactMap(\.stringValue) ?? []
         achievements = payload["key_achievements_log"]?.arrayValue ?? []
         guard let s = journal["seq"]?.intValue else { throw bad("journal.seq missing") }
         seq = s

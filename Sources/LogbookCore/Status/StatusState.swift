@@ -32,6 +32,10 @@ public struct StatusState: Sendable, Equatable {
     public var unsignedCount = 0
     public var lifecycle: Lifecycle = .active
     public var verdict: String?
+    /// Plan-level rules a supervisor overrode during validation.
+    public var planOverrides: [String] = []
+    /// Seq of the `frozen` event, once frozen.
+    public var frozenSeq: Int?
 
     public struct IdempotencyEntry: Sendable, Equatable {
         public var seq: Int

@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import LogbookCore
+
+/// Validate → freeze → report → archive (SPEC §7).
+extension Workspace {
+    public struct ValidationOutcome: Sendable {
+        public var verdict: String
+        public var criteria: [Criterion]
+        public var event: Event
+    }
+
+    /// Records `validation_started` (if not yet), evaluates the criteria (tasks, tests, blockers,
+    /// retries, a full verify) and records `validated` with the verdict.
+    ///
+    /// - Parameters:
+    ///   - verdict: PASS, FAIL or PASS_WITH_REMEDIATION; default PASS when every criterion is
+    ///     met, else FAIL.
+    ///   - overrideReason: needed to record PASS against failing criteria; logged as a
+    ///     plan-level `lock_override` (rule validation_criteria).
+    public func validate(_ file: PlanFile, persona: String, signer: SigningKey?, verdict: String? = nil,
+                         note: String? = nil, overrideReason: String? = nil) async throws -> ValidationOutcome {
+        if let verdict, !["PASS", "FAIL", "PASS_WITH_REMEDIATION"].contains(verdict) {
+            throw LogbookError(.badInput, "verdict must be PASS, FAIL or PASS_WITH_REMEDIATION, not \(verdict)")
+        }
+        let book = try await self.book(file)
+        var state = try await book.state()
+        guard state.personas[persona]?.role == .supervisor else {
+            throw LogbookError(.forbidden, "only a supervisor may validate; \(persona) is not one of this plan", plan: file.id, rule: "supervisor_only")
+        }
+        if state.lifecycle == .active {
+            _ = try await book.submit(EventRequest(type: .validationStarted, task: nil, persona: persona), signer: signer)
+            state = try await book.state()
+        }
+        let report = try await verify(file)
+        var criteria = ValidationCriteria.fromState(state)
+        criteria.append(ValidationCriteria.verify(ok: report.ok, events: report.events, failure: report.failure?.description))
+        let failing = criteria.filter { !$0.pass }
+        let chosen = verdict ?? (failing.isEmpty ? "PASS" : "FAIL")
+        if chosen == "PASS", !failing.isEmpty {
+            guard let overrideReason, !overrideReason.isEmpty else {
+                throw LogbookError(.refused, "PASS against failing criteria (\(failing.map(\.name).joined(separator: ", "))) needs --override-reason", plan: file.id, rule: "validation_criteria")
+            }
+            if !state.planOverrides.contains("validation_criteria") {
+                _ = try await book.submit(EventRequest(type: .lockOverride, task: nil, persona: persona,
+                                                       data: ["rule": "validation_criteria", "reason": .string(overrideReason)]), signer: signer)
+            }
+        }
+        var data: JSONObject = ["verdict": .string(chosen), "criteria": .array(criteria.map(\.json))]
+        if let note { data["note"] = .string(note) }
+        if let overrideReason, chosen == "PASS", !failing.isEmpty { data["override_reason"] = .string(overrideReason) }
+        let e = try await book.submit(EventRequest(type: .validated, task: nil, persona: persona, data: data), signer: signer)
+        return ValidationOutcome(verdict: chosen, criteria: criteria, event: e)
+    }
+
+    public func reportPaths(_ file: PlanFile) -> (json: String, markdown: String) {
+        (root + "/validation_report_\(file.g).json", root + "/validation_report_\(file.g).md")
+    }
+
+    /// Records `frozen` with the final head, then writes the Validation Report (JSON + Markdown).
+    /// From then on every write to the status is refused but `archived`.
+    public func freeze(_ file: PlanFile, persona: String, signer: SigningKey?) async throws -> (Event, JSONValue) {
+        let book = try await self.book(file)
+        let state = try await book.state()
+        let e = try await book.submit(EventRequest(type: .frozen, task: nil, persona: persona,
+                                                   data: ["head": JSONValue(state.head?.description), "final_seq": JSONValue(state.seq)]),
+                                      signer: signer)
+        try await book.writeSnapshot()
+        let report = try await writeReport(file)
+        return (e, report)
+    }
+
+    /// Rebuilds the report from the journal (up to the `frozen` event) and writes both files.
+    @discardableResult
+    public func writeReport(_ file: PlanFile) async throws -> JSONValue {
+        let report = try await buildReport(file)
+        let (json, md) = reportPaths(file)
+        try AtomicFile(ops: ops).write(json, PrettyJSON.bytes(report))
+        try AtomicFile(ops: ops).write(md, Array(ValidationReport.markdown(report).utf8))
+        return report
+    }
+
+    /// The report as the journal determines it: replay, statistics and verification of the
+    /// journal up to and including the `frozen` event. Deterministic.
+    public func buildReport(_ file: PlanFile) async throws -> JSONValue {
+        let spec = try file.document.spec()
+        let ref = file.journalRef
+        var verifier = Verifier(plan: file.document, spec: spec, registry: try personas(), snapshot: nil)
+        var stats = JournalStats()
+        var frozen = false
+        try await store.forEachLine(ref) { line in
+            guard !frozen else { return }
+            verifier.feed(line)
+            if let e = try? Event(line: line.bytes) {
+                stats.add(e)
+                if e.type == .frozen { frozen = true }
+            }
+        }
+        guard frozen else {
+            throw LogbookError(.refused, "plan \(file.id) is not frozen; the report is written by `logbook freeze`", plan: file.id, rule: "lifecycle")
+        }
+        let state = verifier.replayedState
+        let result = verifier.finish()
+        return ValidationReport.build(plan: file.document, state: state, stats: stats, verify: result, checkpoint: try? reportCheckpoint(file))
+    }
+
+    /// The checkpoint text to embed in the report (written at freeze), if any.
+    func reportCheckpoint(_ file: PlanFile) throws -> String? {
+        let path = root + "/exec_status_\(file.g).checkpoint"
+        guard access(path, F_OK) == 0 else { return nil }
+        return String(decoding: try readFile(path), as: UTF8.self)
+    }
+
+    /// Proves the report file matches its journal: rebuilt report equal byte for byte, own hash valid.
+    public func checkReport(_ file: PlanFile) async throws -> (ok: Bool, message: String) {
+        let (json, md) = reportPaths(file)
+        guard access(json, F_OK) == 0 else { throw LogbookError(.notFound, "no report \(Paths.fileName(of: json)); freeze the plan first", plan: file.id) }
+        let stored: JSONValue
+        do { stored = try JSONParser.parse(readFile(json)) } catch let e as JSONParseError {
+            return (false, "\(Paths.fileName(of: json)) is not valid JSON: \(e)")
+        }
+        guard ValidationReport.hashIsValid(stored) else { return (false, "the report's report_hash does not match its content (the report was edited)") }
+        let rebuilt = try await buildReport(file)
+        guard rebuilt == stored, PrettyJSON.bytes(rebuilt) == (try readFile(json)) else {
+            let diff = (rebuilt.objectValue?.keys ?? []).first { rebuilt[$0] != stored[$0] } ?? "?"
+            return (false, "the report differs from what the journal gives (first difference: \(diff))")
+        }
+        if access(md, F_OK) == 0, try readFile(md) != Array(ValidationReport.markdown(rebuilt).utf8) {
+            return (false, "\(Paths.fileName(of: md)) differs from the JSON report")
+        }
+        return (true, "report \(stored["report_hash"]?.stringValue ?? "") matches the journal (verdict \(stored["verdict"]?.stringValue ?? "-"), head \(stored["final_head_hash"]?.stringValue ?? "-"))")
+    }
+}
