@@ -159,7 +159,7 @@ public struct JSONParser {
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
                 guard let s = String(validating: slice, as: UTF8.self) else {
-                    pos = start
+                    pos = firstInvalidUTF8(from: start, to: pos)
                     throw error("invalid UTF-8 in a string")
                 }
                 pos += 1
@@ -175,8 +175,12 @@ public struct JSONParser {
             guard pos < bytes.count else { throw error("unterminated string") }
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
+                guard let s = String(validating: out, as: UTF8.self) else {
+                    // Escapes decode to whole scalars, so the first bad byte is in the raw text.
+                    pos = firstInvalidUTF8(from: start, to: pos)
+                    throw error("invalid UTF-8 in a string")
+                }
                 pos += 1
-                guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
                 return s
             }
             if b < 0x20 { throw error("unescaped control character \(hex(b)) in a string") }
@@ -215,6 +219,20 @@ public struct JSONParser {
         }
     }
 
+    /// The offset of the first byte in `from..<to` that does not belong to valid UTF-8.
+    private func firstInvalidUTF8(from: Int, to: Int) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var it = UnsafeBufferPointer(rebasing: bytes[from..<to]).makeIterator()
+        var at = from
+        while true {
+            switch parser.parseScalar(from: &it) {
+            case .valid(let scalar): at += scalar.count
+            case .error: return at
+            case .emptyInput: return to
+            }
+        }
+    }
+
     private mutating func hex4() throws(JSONParseError) -> UInt32 {
         guard pos + 4 <= bytes.count else { throw error("truncated \\u escape") }
         var v: UInt32 = 0
@@ -245,7 +263,8 @@ public struct JSONParser {
         if (0x21...0x7E).contains(b) {
             // Show the token a reader would recognise, e.g. `<current_g>`.
             var end = pos
-            while end < bytes.count, end - pos < 24, !(bytes[end] == 0x20 || bytes[end] == 0x0A || bytes[end] == 0x2C || bytes[end] == 0x0D) { end += 1 }
+            while end < bytes.count, end - pos < 24, !(bytes[end] == 0x20 || bytes[end] == 0x0A || bytes[end] == 0x2C || bytes[end] == 0x0D
+                                                               || bytes[end] == 0x5D || bytes[end] == 0x7D) { end += 1 }
             let token = String(decoding: UnsafeBufferPointer(rebasing: bytes[pos..<max(end, pos + 1)]), as: UTF8.self)
             return token.count > 1 ? "'\(token)'" : "character '\(token)'"
         }
