@@ -16,13 +16,7 @@ extension StatusState {
             gPlan = e.data["g_plan"]?.intValue ?? e.g
             personas = (try? Self.parsePersonas(e.data["personas"])) ?? [:]
             allowUnsigned = e.data["allow_unsigned"]?.boolValue ?? false
-            if let legacy = e.data["legacy_task_status"]?.objectValue {
-                for (id, st) in legacy {
-                    guard let i = plan.taskIndex[id], let s = st.stringValue.flatMap(TaskStatus.init(rawValue:)) else { continue }
-                    tasks[i].status = s
-                    if s.isComplete { tasks[i].percent = 100 }
-                }
-            }
+            foldLegacy(e.data)
             return
         case .keyChanged:
             let d = e.data

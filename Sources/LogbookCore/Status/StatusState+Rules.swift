@@ -150,6 +150,7 @@ extension StatusState {
         } else if !allow || e.sig != nil {
             throw bad("the locker has no key and unsigned events are not allowed")
         }
+        if e.type == .migrated { try checkLegacy(d) }
     }
 
     func checkLifecycle(_ e: Event) throws(LogbookError) {

@@ -51,7 +51,7 @@ extension StatusState {
         var typeCounts = JSONObject()
         for (k, v) in eventCounts.sorted(by: { $0.key < $1.key }) { typeCounts[k] = .number(Double(v)) }
         let retries = tasks.reduce(0) { $0 + $1.attempts }
-        return .object(JSONObject([
+        return withLegacy(.object(JSONObject([
             ("os_file_header", .object(JSONObject([
                 ("file_id", .string("exec_status_\(gPlan)")),
                 ("entity_type", "ExecutionStatus"),
@@ -93,7 +93,7 @@ extension StatusState {
                 ("idempotency_keys", .object(idem)),
                 ("plan_overrides", .array(planOverrides.map { .string($0) })),
             ]))),
-        ]))
+        ])))
     }
 
     /// Reads a snapshot back; returns the state and the journal cursor it reflects.
@@ -110,6 +110,7 @@ extension StatusState {
         lifecycle = payload["lifecycle_status"]?.stringValue.flatMap(Lifecycle.init(rawValue:)) ?? .active
         verdict = payload["validation_verdict"]?.stringValue
         frozenSeq = payload["frozen_at_seq"]?.intValue
+        migratedFrom = payload["migrated_from"]?.objectValue ?? JSONObject()
         planOverrides = journal["plan_overrides"]?.arrayValue?.compactMap(\.stringValue) ?? []
         achievements = payload["key_achievements_log"]?.arrayValue ?? []
         guard let s = journal["seq"]?.intValue else { throw bad("journal.seq missing") }
@@ -148,6 +149,7 @@ extension StatusState {
             t.retryLog = log?["retry_attempts_log"]?.arrayValue ?? []
             t.overrideLog = log?["lock_override_log"]?.arrayValue ?? []
             t.tests = tv["latest_test_status"]?.objectValue ?? JSONObject()
+            t.legacy = tv["legacy"]?.objectValue ?? JSONObject()
             tasks[i] = t
         }
     }

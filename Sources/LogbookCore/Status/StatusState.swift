@@ -36,6 +36,8 @@ public struct StatusState: Sendable, Equatable {
     public var planOverrides: [String] = []
     /// Seq of the `frozen` event, once frozen.
     public var frozenSeq: Int?
+    /// For a migrated plan: where it came from and its plan-level legacy statuses (snapshot `migrated_from`).
+    public var migratedFrom: JSONObject = JSONObject()
 
     public struct IdempotencyEntry: Sendable, Equatable {
         public var seq: Int

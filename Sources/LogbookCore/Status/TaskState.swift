@@ -24,6 +24,9 @@ public struct TaskState: Sendable, Equatable {
     public var tests: JSONObject = JSONObject()
     public var firstStartedTS: String?
     public var completedTS: String?
+    /// For a migrated plan: the live state the legacy plan carried for this task (original status,
+    /// percent, retries, checklist item states, …), as the `migrated` genesis recorded it.
+    public var legacy: JSONObject = JSONObject()
 
     public init(id: String) { self.id = id }
 
