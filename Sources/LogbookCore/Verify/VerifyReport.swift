@@ -17,6 +17,8 @@ public struct VerifyReport: Sendable, Equatable {
         case keySwapped = "key_swapped"
         case snapshotMismatch = "snapshot_mismatch"
         case truncated = "truncated"
+        /// The journal's first `size` events differ from what a signed checkpoint fixed.
+        case forked = "forked"
         case tornTail = "torn_tail"
         case empty = "empty"
     }
@@ -42,6 +44,8 @@ public struct VerifyReport: Sendable, Equatable {
     public var lastSeq = -1
     public var failure: Failure?
     public var warnings: [String] = []
+    /// The signed checkpoint the journal was also checked against, if any.
+    public var checkpoint: Checkpoint?
 
     public var ok: Bool { failure == nil }
 

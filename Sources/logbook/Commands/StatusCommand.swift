@@ -82,16 +82,19 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @Option(help: "Plan id.") var plan: String?
     @Flag(help: "JSON output.") var json = false
+    @Option(help: ArgumentHelp("Also check the journal against this signed checkpoint (default: the latest stored one, if any).", valueName: "file"))
+    var checkpoint: String?
     @OptionGroup var ws: WorkspaceOptions
 
     func run() async throws {
         let w = try ws.open()
         let file = try w.plan(plan ?? planArgument)
-        let r = try await w.verify(file)
+        let r = try await w.verify(file, checkpoint: try checkpoint.map { try w.readCheckpoint(path: $0) })
         if json {
             var o = JSONObject([("plan", .string(r.plan)), ("ok", .bool(r.ok)), ("events", JSONValue(r.events)),
                                 ("unsigned_events", JSONValue(r.unsigned)), ("last_seq", JSONValue(r.lastSeq)),
                                 ("head_hash", JSONValue(r.head?.description)), ("warnings", .array(r.warnings.map { .string($0) }))])
+            if let c = r.checkpoint { o["checkpoint"] = ["size": JSONValue(c.size), "root": .string(Base64.encode(c.root.bytes))] }
             if let f = r.failure {
                 o["failure"] = ["seq": f.seq.map { JSONValue($0) } ?? .null, "kind": .string(f.kind.rawValue), "message": .string(f.message)]
             }
@@ -101,7 +104,7 @@ struct VerifyCommand: AsyncParsableCommand {
             if let f = r.failure {
                 FileHandle.standardError.write(Data("verify FAILED: plan \(r.plan), \(f.description)\n".utf8))
             } else {
-                print("verify OK: plan \(r.plan), \(r.events) events (seq 0–\(r.lastSeq)), \(r.unsigned) unsigned, head \(r.head?.description ?? "-"); plan digest, trust roots, chain, signatures, rules and snapshot checked")
+                print("verify OK: plan \(r.plan), \(r.events) events (seq 0–\(r.lastSeq)), \(r.unsigned) unsigned, head \(r.head?.description ?? "-"); plan digest, trust roots, chain, signatures, rules and snapshot checked" + (r.checkpoint.map { "; matches the checkpoint at size \($0.size)" } ?? ""))
             }
         }
         if !r.ok { throw VerificationFailed() }
