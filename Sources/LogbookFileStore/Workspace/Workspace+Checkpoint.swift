@@ -79,7 +79,7 @@ extension Workspace {
             throw LogbookError(.forbidden, "persona \(s.persona) is not a persona of plan \(file.id) and may not co-sign its checkpoint", plan: file.id)
         }
         guard signers.contains(where: { state.personas[$0.persona]?.role == .supervisor }) else {
-            throw LogbookError(.forbidden, "only a supervisor signs a checkpoint; \(signers.map(\.persona).joined(separator: ", ")) \(signers.count == 1 ? "is" : "are") not one of plan \(file.id)",
+            throw LogbookError(.forbidden, "only a supervisor signs a checkpoint; \(signers.map(\.persona).joined(separator: ", ")) \(signers.count == 1 ? "is not a supervisor" : "are not supervisors") of plan \(file.id)",
                                plan: file.id, rule: "supervisor_only")
         }
         var cp = Checkpoint(origin: origin, size: tree.size, root: tree.root)
