@@ -8,13 +8,13 @@ import Testing
 
 /// A locked workspace (``TestSupport/lockedWorkspace(_:)``) whose journal grows by signed events:
 /// seq 1 WORKER starts T1, then WORKER reports progress on T1.
-private struct Journal {
+private struct CheckpointedJournal {
     var ws: Workspace
     let file: PlanFile
 
-    static func make(_ name: String, events: Int = 1) async throws -> Journal {
+    static func make(_ name: String, events: Int = 1) async throws -> CheckpointedJournal {
         let (ws, file) = try await TestSupport.lockedWorkspace(name)
-        var j = Journal(ws: ws, file: file)
+        var j = CheckpointedJournal(ws: ws, file: file)
         try await j.grow(to: events)
         return j
     }
@@ -66,7 +66,7 @@ private struct Journal {
 struct CheckpointFileTests {
     @Test("a checkpoint is written beside the journal, in the history, and verify checks it")
     func writesAndVerifies() async throws {
-        let j = try await Journal.make("cp-write", events: 10)
+        let j = try await CheckpointedJournal.make("cp-write", events: 10)
         let cp = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR"), j.key("WORKER")])
         #expect(cp.size == 10)
         #expect(cp.root == Merkle.root(leafHashes: try j.eventHashes().map { Merkle.leafHash($0.bytes) }))
@@ -94,7 +94,7 @@ struct CheckpointFileTests {
 
     @Test("only a supervisor signs; co-signers are personas of the plan with their own keys")
     func signerRules() async throws {
-        let j = try await Journal.make("cp-signers", events: 3)
+        let j = try await CheckpointedJournal.make("cp-signers", events: 3)
         func code(_ signers: [SigningKey]) async -> LogbookError.Code? {
             do { _ = try await j.ws.writeCheckpoint(j.file, signers: signers); return nil } catch let e as LogbookError { return e.code } catch { return nil }
         }
@@ -111,7 +111,7 @@ struct CheckpointFileTests {
 
     @Test("a journal cut short after a checkpoint is reported as truncated")
     func truncationDetected() async throws {
-        var j = try await Journal.make("cp-trunc", events: 12)
+        var j = try await CheckpointedJournal.make("cp-trunc", events: 12)
         let cp = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
         #expect(try await j.ws.verify(j.file).ok)
 
@@ -133,7 +133,7 @@ struct CheckpointFileTests {
 
     @Test("a history rewritten from the middle, with a valid chain and signatures, is reported as forked")
     func rewriteDetectedAsForked() async throws {
-        var j = try await Journal.make("cp-fork", events: 6)
+        var j = try await CheckpointedJournal.make("cp-fork", events: 6)
         try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
         try await j.grow(to: 12)
         let cp = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
@@ -164,7 +164,7 @@ struct CheckpointFileTests {
 
     @Test("inclusion proofs for every seq of a 100-event journal verify without the journal; tampered ones fail")
     func inclusionProofs() async throws {
-        let j = try await Journal.make("cp-incl", events: 100)
+        let j = try await CheckpointedJournal.make("cp-incl", events: 100)
         let cp = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
         let registry = try j.ws.personas()
         let hashes = try j.eventHashes()
@@ -203,7 +203,7 @@ struct CheckpointFileTests {
 
     @Test("consistency proofs between every pair of checkpoint sizes verify")
     func consistencyProofs() async throws {
-        var j = try await Journal.make("cp-cons")
+        var j = try await CheckpointedJournal.make("cp-cons")
         let sizes = [1, 2, 3, 7, 8, 50, 64, 100]
         var cps: [Checkpoint] = []
         for n in sizes {
@@ -231,7 +231,7 @@ struct CheckpointFileTests {
 
     @Test("CLI: checkpoint, prove, verify-proof, consistency, verify --checkpoint")
     func cli() async throws {
-        var j = try await Journal.make("cp-cli", events: 9)
+        var j = try await CheckpointedJournal.make("cp-cli", events: 9)
         let root = j.ws.root
         let scratch = TestSupport.tempDirectory("cp-cli-scratch")
         func run(_ args: [String]) throws -> TestSupport.Run { try TestSupport.logbook(args + ["--workspace", root]) }
