@@ -66,6 +66,8 @@ extension StatusBook {
             }
             inner.withLock { $0.cursor = end }
             for (k, w) in batch.enumerated() { w.finish(results.get(k) ?? .failure(LogbookError(.io, "no result"))) }
+            // A batch that was wholly refused or repeated writes nothing, not even a snapshot.
+            guard batch.indices.contains(where: { if case .success(.appended)? = results.get($0) { true } else { false } }) else { return }
         } catch {
             // Nothing may be acknowledged: forget what this batch folded and reload from the store.
             inner.withLock { i in i.state = before.0; i.cursor = before.1 }
@@ -78,13 +80,17 @@ extension StatusBook {
     }
 
     func maybeWriteSnapshot() async {
-        let due = inner.withLock { $0.state.seq - $0.snapshotSeq >= options.snapshotInterval }
+        // No usable snapshot on disk (deleted or damaged, snapshotSeq -1): write one now.
+        let due = inner.withLock { $0.snapshotSeq < 0 || $0.state.seq - $0.snapshotSeq >= options.snapshotInterval }
         if due { try? await writeSnapshot() }
     }
 
     /// Turns a request into a signed event at the head of `state`, and folds it in.
     func build(_ r: EventRequest, signer: SigningKey?, state: inout StatusState, g: Int, ts: String) throws(LogbookError) -> Outcome {
         let plan = state.plan.id
+        if let t = r.task, state.plan[task: t] == nil {
+            throw LogbookError(.notFound, "unknown task \(t) (the plan has \(state.plan.tasks.count) tasks)", plan: plan, task: t)
+        }
         if let key = r.idempotencyKey {
             guard !key.isEmpty, key.utf8.count <= 256 else { throw LogbookError(.badInput, "idempotency key must be 1–256 bytes") }
             if let first = state.idempotency[key] {

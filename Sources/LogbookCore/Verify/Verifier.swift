@@ -15,9 +15,13 @@ public struct Verifier {
     let snapshotSeq: Int?
     var state: StatusState
     var report: VerifyReport
-    /// A line with seq one ahead of the expected one, kept to tell a deletion from a swap.
-    var held: (line: JournalLine, event: Event)?
-    var previousHash: Digest256?
+    /// Set when a line skips ahead of the expected seq: the rest of the journal is scanned for the
+    /// missing seq, so a line that turns up later is a reordering and one that never does a deletion.
+    var gap: (missing: Int, found: Int)?
+    /// The hashes of the last ``recentCount`` events by seq, to tell a copied line from a different
+    /// event that claims an earlier seq (constant memory).
+    var recent = [Digest256?](repeating: nil, count: Verifier.recentCount)
+    static let recentCount = 1024
     var lastTimeMS: Int64?
     var keys: [String: PublicKey] = [:]
 
@@ -40,34 +44,39 @@ public struct Verifier {
     /// Checks the next line.
     public mutating func feed(_ line: JournalLine) {
         guard report.failure == nil else { return }
+        if let g = gap {
+            // Only looking for the missing seq now.
+            if let e = try? Event(line: line.bytes), e.seq == g.missing {
+                fail(g.missing, .reordered, g.found == g.missing + 1
+                     ? "seq \(g.found) comes before seq \(g.missing) (lines swapped)"
+                     : "seq \(g.missing) appears later in the journal; seq \(g.found) stands in its place (lines out of order)")
+            }
+            return
+        }
         let expected = state.seq + 1
         let e: Event
         do { e = try Event(line: line.bytes) } catch {
             fail(expected, .unparseable, "line \(expected + 1) of the journal is not a valid event: \(error.message)")
             return
         }
-        if let h = held {
-            held = nil
-            if e.seq == expected {
-                fail(expected, .reordered, "seq \(h.event.seq) comes before seq \(expected) (lines swapped)")
-            } else {
-                fail(expected, .deleted, "seq \(expected) is missing: the journal goes from seq \(expected - 1) to \(h.event.seq)")
-            }
+        // Content first: a line whose bytes or hash do not match was edited, whatever seq it claims.
+        if CanonicalJSON.bytes(e.json) != line.bytes {
+            fail(expected, .edited, "line \(expected + 1) (seq \(e.seq)) is not in canonical form (its bytes were changed)")
             return
         }
-        if e.seq != expected {
-            if e.seq == expected + 1, expected > 0 {
-                held = (line, e)
-                return
-            }
-            if e.seq < expected {
-                if e.hash == previousHash || e.seq == state.seq {
-                    fail(e.seq, .duplicated, "seq \(e.seq) appears twice")
-                } else {
-                    fail(e.seq, .reordered, "seq \(e.seq) appears after seq \(state.seq)")
-                }
+        if e.computedHash != e.hash {
+            fail(expected, .edited, "line \(expected + 1) (seq \(e.seq)): the content does not match its hash \(e.hash) (an edited field)")
+            return
+        }
+        if e.seq > expected {
+            gap = (expected, e.seq)
+            return
+        }
+        if e.seq < expected {
+            if state.seq - e.seq < Verifier.recentCount, let h = recent[e.seq % Verifier.recentCount], h != e.hash {
+                fail(e.seq, .inserted, "a second, different event claims seq \(e.seq) after seq \(state.seq)")
             } else {
-                fail(expected, .deleted, "seq \(expected) is missing: the journal jumps from seq \(state.seq) to \(e.seq)")
+                fail(e.seq, .duplicated, "seq \(e.seq) appears twice (again after seq \(state.seq))")
             }
             return
         }
@@ -76,14 +85,6 @@ public struct Verifier {
 
     mutating func check(_ line: JournalLine, _ e: Event) {
         let seq = e.seq
-        if CanonicalJSON.bytes(e.json) != line.bytes {
-            fail(seq, .edited, "the line is not in canonical form (its bytes were changed)")
-            return
-        }
-        if e.computedHash != e.hash {
-            fail(seq, .edited, "the content does not match its hash \(e.hash) (an edited field)")
-            return
-        }
         if seq == 0 {
             checkGenesis(e)
             if failed { return }
@@ -126,7 +127,7 @@ public struct Verifier {
         } else {
             report.warnings.append("seq \(seq): timestamp \(e.ts) is not RFC 3339 UTC with milliseconds")
         }
-        previousHash = e.hash
+        recent[seq % Verifier.recentCount] = e.hash
         report.events += 1
         report.lastSeq = seq
         report.head = e.hash
@@ -171,10 +172,12 @@ public struct Verifier {
         return " (the difference is outside payload.tasks)"
     }
 
-    /// Ends the check: a held line, an empty journal or a snapshot ahead of the journal fail here.
+    /// Ends the check: a seq never found (a deletion), an empty journal or a snapshot ahead of the journal fail here.
     public mutating func finish() -> VerifyReport {
-        if report.failure == nil, let h = held {
-            fail(h.event.seq - 1, .deleted, "seq \(h.event.seq - 1) is missing before the last event")
+        if report.failure == nil, let g = gap {
+            fail(g.missing, .deleted, g.missing == 0
+                 ? "seq 0 (the genesis) is missing: the journal starts at seq \(g.found)"
+                 : "seq \(g.missing) is missing: the journal goes from seq \(g.missing - 1) to \(g.found)")
         }
         if report.failure == nil, state.seq == -1 {
             fail(nil, .empty, "the journal has no genesis event")

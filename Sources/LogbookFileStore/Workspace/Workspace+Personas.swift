@@ -53,6 +53,8 @@ extension Workspace {
             throw LogbookError(.badKey, "key file \(path) is readable by others (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
         }
         let bytes = try readFile(path)
-        return try SigningKey(persona: persona, fileText: String(decoding: bytes, as: UTF8.self))
+        do { return try SigningKey(persona: persona, fileText: String(decoding: bytes, as: UTF8.self)) } catch let e as LogbookError {
+            throw LogbookError(e.code, "\(e.message) (\(path))")
+        }
     }
 }

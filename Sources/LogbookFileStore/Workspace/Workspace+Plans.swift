@@ -112,9 +112,11 @@ extension Workspace {
                 }
                 genesis = e
             } else {
-                let st = try updateState { $0["g"] = .number(Double(($0["g"]?.intValue ?? 0) + 1)) }
-                genesis = try Genesis.make(plan: locked, spec: spec, gPlan: file.g, g: st.g, registry: registry, locker: persona,
+                // Build (and so authorise) the genesis before advancing g: a refused lock writes nothing.
+                let g = try readState().g + 1
+                genesis = try Genesis.make(plan: locked, spec: spec, gPlan: file.g, g: g, registry: registry, locker: persona,
                                            signer: signer, ts: Timestamp.string(Date()))
+                try updateState { $0["g"] = .number(Double(g)) }
                 try await store.createJournal(ref, genesis: genesis.line)
             }
             let book = try await StatusBook.open(store: store, ref: ref, plan: spec)

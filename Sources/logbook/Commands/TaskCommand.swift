@@ -27,7 +27,7 @@ struct TaskCommand: AsyncParsableCommand {
                 throw LogbookError(.badInput, "--percent must be from 0 to 100, got \(percent)", task: task, rule: "percent_range")
             }
             var d = JSONObject([("percent", JSONValue(percent))])
-            if let note { d["note"] = try text(note, "note") }
+            if let note { d["note"] = try text(note, "note", task: task) }
             try await options.record(.progress, task: task, data: d)
         }
     }
@@ -45,8 +45,8 @@ struct TaskCommand: AsyncParsableCommand {
             for (n, v) in [("passed", passed), ("failed", failed), ("skipped", skipped)] where v < 0 {
                 throw LogbookError(.badInput, "--\(n) must be ≥ 0, got \(v)", task: task)
             }
-            var d = JSONObject([("suite", try text(suite, "suite")), ("passed", JSONValue(passed)), ("failed", JSONValue(failed)), ("skipped", JSONValue(skipped))])
-            if let artifact { d["artifact"] = try text(artifact, "artifact") }
+            var d = JSONObject([("suite", try text(suite, "suite", task: task)), ("passed", JSONValue(passed)), ("failed", JSONValue(failed)), ("skipped", JSONValue(skipped))])
+            if let artifact { d["artifact"] = try text(artifact, "artifact", task: task) }
             try await options.record(.testResult, task: task, data: d)
         }
     }
@@ -56,7 +56,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Argument(help: "Task id.") var task: String
         @Option(help: "Why it is blocked (≤ 8 KiB).") var reason: String
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.blocked, task: task, data: JSONObject([("reason", try text(reason, "reason"))])) }
+        func run() async throws { try await options.record(.blocked, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
     }
 
     struct Unblock: AsyncParsableCommand {
@@ -66,7 +66,7 @@ struct TaskCommand: AsyncParsableCommand {
         @OptionGroup var options: WriteOptions
         func run() async throws {
             var d = JSONObject()
-            if let reason { d["reason"] = try text(reason, "reason") }
+            if let reason { d["reason"] = try text(reason, "reason", task: task) }
             try await options.record(.unblocked, task: task, data: d)
         }
     }
@@ -76,7 +76,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Argument(help: "Task id.") var task: String
         @Option(help: "Failure details (≤ 8 KiB).") var reason: String
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.failed, task: task, data: JSONObject([("reason", try text(reason, "reason"))])) }
+        func run() async throws { try await options.record(.failed, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
     }
 
     struct Retry: AsyncParsableCommand {
@@ -84,7 +84,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Argument(help: "Task id.") var task: String
         @Option(help: "Why another attempt.") var reason: String
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.retried, task: task, data: JSONObject([("reason", try text(reason, "reason"))])) }
+        func run() async throws { try await options.record(.retried, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
     }
 
     struct Done: AsyncParsableCommand {
@@ -95,8 +95,8 @@ struct TaskCommand: AsyncParsableCommand {
         @OptionGroup var options: WriteOptions
         func run() async throws {
             var d = JSONObject()
-            if let summary { d["summary"] = try text(summary, "summary") }
-            if !outputs.isEmpty { d["outputs"] = .array(try outputs.map { try text($0, "output") }) }
+            if let summary { d["summary"] = try text(summary, "summary", task: task) }
+            if !outputs.isEmpty { d["outputs"] = .array(try outputs.map { try text($0, "output", task: task) }) }
             try await options.record(.done, task: task, data: d)
         }
     }
@@ -108,8 +108,8 @@ struct TaskCommand: AsyncParsableCommand {
         @Option(help: "A linked artifact.") var artifact: String?
         @OptionGroup var options: WriteOptions
         func run() async throws {
-            var d = JSONObject([("summary", try text(summary, "summary"))])
-            if let artifact { d["artifact"] = try text(artifact, "artifact") }
+            var d = JSONObject([("summary", try text(summary, "summary", task: task))])
+            if let artifact { d["artifact"] = try text(artifact, "artifact", task: task) }
             try await options.record(.achievement, task: task, data: d)
         }
     }
@@ -125,7 +125,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
         @OptionGroup var options: WriteOptions
         func run() async throws {
-            try await options.record(.lockOverride, task: task, data: JSONObject([("rule", .string(rule.rawValue)), ("reason", try text(reason, "reason"))]))
+            try await options.record(.lockOverride, task: task, data: JSONObject([("rule", .string(rule.rawValue)), ("reason", try text(reason, "reason", task: task))]))
         }
     }
 
@@ -134,7 +134,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Argument(help: "Task id.") var task: String
         @Option(help: "Why.") var reason: String
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.reopened, task: task, data: JSONObject([("reason", try text(reason, "reason"))])) }
+        func run() async throws { try await options.record(.reopened, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
     }
 
     struct Waive: AsyncParsableCommand {
@@ -142,7 +142,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Argument(help: "Task id.") var task: String
         @Option(help: "Why.") var reason: String
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.waived, task: task, data: JSONObject([("reason", try text(reason, "reason"))])) }
+        func run() async throws { try await options.record(.waived, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
     }
 
     struct Show: AsyncParsableCommand {

@@ -20,8 +20,8 @@ struct PersonaOptions: ParsableArguments {
     var keyFile: String?
 
     func resolvedPersona() throws -> String {
-        guard let p = persona ?? ProcessInfo.processInfo.environment["LOGBOOK_PERSONA"], !p.isEmpty else {
-            throw ValidationError("Missing --persona (or set LOGBOOK_PERSONA).")
+        guard let p = persona ?? ProcessInfo.processInfo.environment["LOGBOOK_PERSONA"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw LogbookError(.badInput, "missing --persona (or set LOGBOOK_PERSONA)")
         }
         try Identifier.check(p, "persona id")
         return p

@@ -27,7 +27,7 @@ struct WriteOptions: ParsableArguments {
     /// Records one event and prints it; returns only once it is durable.
     func record(_ type: EventType, task: String?, data: JSONObject) async throws {
         if let task { try Identifier.check(task, "task id") }
-        if let expectSeq, expectSeq < 0 { throw ValidationError("--expect-seq must be ≥ 0") }
+        if let expectSeq, expectSeq < 0 { throw LogbookError(.badInput, "--expect-seq must be ≥ 0, got \(expectSeq)", task: task) }
         let w = try ws.open()
         let persona = try who.resolvedPersona()
         let file = try w.plan(plan)
@@ -50,9 +50,9 @@ struct WriteOptions: ParsableArguments {
 }
 
 /// Text options are checked for size before anything is read or written.
-func text(_ value: String, _ name: String) throws -> JSONValue {
+func text(_ value: String, _ name: String, task: String? = nil) throws -> JSONValue {
     guard value.utf8.count <= Event.maxTextBytes else {
-        throw LogbookError(.badInput, "--\(name) is \(value.utf8.count) bytes; the limit is \(Event.maxTextBytes) bytes", rule: "size_limit")
+        throw LogbookError(.badInput, "--\(name) is \(value.utf8.count) bytes; the limit is \(Event.maxTextBytes) bytes", task: task, rule: "size_limit")
     }
     return .string(value)
 }

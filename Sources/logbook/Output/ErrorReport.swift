@@ -24,6 +24,11 @@ enum ErrorReport {
         if let e = error as? VerificationFailed {
             Foundation.exit(e.exitCode)
         }
+        // A ValidationError reaching here was thrown by a command's run(), after parsing: bad input.
+        if let e = error as? ValidationError {
+            FileHandle.standardError.write(Data("logbook: error: \(e.message)\n".utf8))
+            Foundation.exit(2)
+        }
         if let e = error as? CocoaError, let path = e.userInfo[NSFilePathErrorKey] as? String {
             FileHandle.standardError.write(Data("logbook: error: \(path): \(e.localizedDescription)\n".utf8))
             Foundation.exit(7)
