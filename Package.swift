@@ -49,7 +49,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LogbookFileStoreTests",
-            dependencies: ["LogbookCore", "LogbookFileStore", "logbook"]
+            dependencies: ["LogbookCore", "LogbookFileStore", "logbook"],
+            resources: [.copy("Resources")]
         ),
     ],
     swiftLanguageModes: [.v6]

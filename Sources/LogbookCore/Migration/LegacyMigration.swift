@@ -229,6 +229,8 @@ extension LegacyMigration {
         var moves = JSONObject()
         var changes: [FieldChange] = []
         var problems: [(String, String)] = []
+        /// Tasks that name no persona (source path, task id), reported as one problem.
+        var withoutPersona: [(String, String)] = []
         var warnings: [String] = []
         var taskStatus = JSONObject()
         var legacyTasks = JSONObject()
@@ -325,6 +327,11 @@ extension LegacyMigration {
                 }
             }
             if planID == nil { problems.append((shape == .flat ? "plan_id" : "payload.execution_plan_id", "missing (the plan needs an id)")) }
+            if !withoutPersona.isEmpty {
+                let fields = shape == .flat ? "assigned_agent_persona, assigned_persona, …" : "assigned_agent_persona"
+                let which = withoutPersona.count == 1 ? "task \(withoutPersona[0].1) names" : "tasks " + withoutPersona.map(\.1).joined(separator: ", ") + " name"
+                problems.append((withoutPersona.map(\.0).joined(separator: ", "), "\(which) no persona (\(fields)); pass --default-persona P"))
+            }
             let defPath = payloadPath.appending("plan_definition")
             if planType == nil {
                 planType = "CONSTRUCT"
@@ -417,7 +424,7 @@ extension LegacyMigration {
                     clean["assigned_agent_persona"] = .string(p)
                     derive(dst.appending("assigned_agent_persona"), .string(p), from: nil, "--default-persona")
                 } else {
-                    problems.append((src.description, "task \(id.isEmpty ? "?" : id) names no persona (assigned_agent_persona\(shape == .flat ? " or assigned_persona" : "")); pass --default-persona P"))
+                    withoutPersona.append((src.description, id.isEmpty ? "?" : id))
                 }
             }
             if let execType {
