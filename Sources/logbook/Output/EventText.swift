@@ -15,6 +15,7 @@ enum EventText {
         case .done, .achievement: what = d["summary"]?.stringValue ?? ""
         case .lockOverride: what = "\(d["rule"]?.stringValue ?? "?"): \(d["reason"]?.stringValue ?? "")"
         case .created: what = "plan locked, \(d["tasks"]?.arrayValue?.count ?? 0) tasks, digest \(d["plan_digest"]?.stringValue ?? "")"
+        case .migrated: what = "plan migrated from a legacy file, \(d["tasks"]?.arrayValue?.count ?? 0) tasks, digest \(d["plan_digest"]?.stringValue ?? "")"
         case .validated: what = d["verdict"]?.stringValue ?? ""
         default: what = ""
         }
