@@ -15,7 +15,7 @@ extension StatusBook {
         }
         if lead { await commitLoop() }
         switch try await w.outcome() {
-        case .appended(let e): return e
+        case .appended(let e, _): return e
         case .repeatOf(let seq): return try await event(at: seq)
         }
     }
@@ -42,10 +42,9 @@ extension StatusBook {
         }
         let ts = Timestamp.string(options.now())
         let results = ResultBox(count: batch.count)
-        let cursor = inner.withLock { $0.cursor }
         let before = inner.withLock { ($0.state, $0.cursor) }
         do {
-            let end = try await store.append(ref, from: cursor) { [self] newer in
+            let end = try await store.append(ref, from: before.1) { [self] newer in
                 try inner.withLock { i throws(LogbookError) -> [[UInt8]] in
                     for line in newer {
                         try StatusBook.fold(line, into: &i.state)
@@ -55,7 +54,7 @@ extension StatusBook {
                     for (k, w) in batch.enumerated() {
                         do throws(LogbookError) {
                             let outcome = try build(w.request, signer: w.signer, state: &i.state, g: g, ts: ts)
-                            if case .appended(let e) = outcome { lines.append(e.line) }
+                            if case .appended(_, let line) = outcome { lines.append(line) }
                             results.set(k, .success(outcome))
                         } catch {
                             results.set(k, .failure(error.with(plan: plan.id, task: w.request.task)))
@@ -137,12 +136,13 @@ extension StatusBook {
         let e = Event.make(seq: state.seq + 1, prev: state.head ?? state.planDigest ?? Digest256.of([]), ts: ts, g: g, plan: plan,
                            task: r.task, persona: r.persona, archetype: state.personas[r.persona]?.archetype,
                            type: r.type, data: data, traceID: r.traceID, idempotencyKey: r.idempotencyKey, signer: signer)
-        let size = CanonicalJSON.bytes(e.json).count + 1
+        let line = e.line  // canonicalised once: checked here, written by the store
+        let size = line.count
         guard size <= Event.maxLineBytes else {
             throw LogbookError(.badInput, "the event would be \(size) bytes; the limit is \(Event.maxLineBytes)", plan: plan, task: r.task, rule: "size_limit")
         }
         try state.apply(e)
-        return .appended(e)
+        return .appended(e, line: line)
     }
 
     /// The event at `seq`, read from the store.
@@ -159,7 +159,7 @@ extension StatusBook {
 }
 
 enum Outcome: Sendable {
-    case appended(Event)
+    case appended(Event, line: [UInt8])
     case repeatOf(Int)
 }
 
