@@ -30,6 +30,14 @@ public struct Digest256: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "sha256:" + Hex.encode(bytes) }
     public var hex: String { Hex.encode(bytes) }
+
+    /// SHA-256 over data fed in pieces (segments, files too large to hold).
+    public struct Streaming {
+        var hasher = SHA256()
+        public init() {}
+        public mutating func update<D: DataProtocol>(_ data: D) { hasher.update(data: data) }
+        public func finish() -> Digest256 { Digest256(bytes: Array(hasher.finalize())) }
+    }
 }
 
 /// Lowercase hexadecimal.

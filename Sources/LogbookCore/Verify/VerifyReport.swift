@@ -20,6 +20,10 @@ public struct VerifyReport: Sendable, Equatable {
         /// The journal's first `size` events differ from what a signed checkpoint fixed.
         case forked = "forked"
         case tornTail = "torn_tail"
+        /// A rotated segment is missing, edited, or does not continue the one before.
+        case segment = "segment"
+        /// A frozen journal's head differs from the one its Validation Report records.
+        case reportMismatch = "report_mismatch"
         case empty = "empty"
     }
 

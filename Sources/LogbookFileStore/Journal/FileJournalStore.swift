@@ -18,30 +18,52 @@ import Synchronization
 ///   and logs what it removed. Damage anywhere else is left for `verify` to report.
 /// - An `fdatasync` failure is never retried into a success: the handle is poisoned and closed,
 ///   and the next call reopens the file and re-reads it.
+/// - Rotation: once the live file reaches `rotateBytes`, the next writer moves its lines into a
+///   gzip segment listed in `exec_status_<g>.segments.json` and empties it (see
+///   `FileJournalStore+Rotation.swift`). Readers see one continuous text across segments and
+///   the live file; they hold a shared lock while reading the live file, so they never see half
+///   a rotation.
 public final class FileJournalStore: JournalStore {
     public let directory: String
     let ops: any FileOps
     let logger: Logger
+    /// Live journal size that triggers a rotation into a gzip segment.
+    public let rotateBytes: Int64
     let handles = Mutex<[JournalRef: Handle]>([:])
 
     final class Handle: Sendable {
         let fd: Int32
+        /// A second description of the same file: readers take `LOCK_SH` on it.
+        let readFD: Int32
         let path: String
         let exclusive = Mutex<Void>(())
-        init(fd: Int32, path: String) {
+        let segments = Mutex<SegmentCache>(SegmentCache())
+        init(fd: Int32, readFD: Int32, path: String) {
             self.fd = fd
+            self.readFD = readFD
             self.path = path
         }
     }
 
-    public init(directory: String, ops: any FileOps = PosixFileOps(), logger: Logger = Logger(label: "logbook.file-store")) {
+    /// The default rotation size: 5 MiB, or `LOGBOOK_ROTATE_BYTES` from the environment.
+    public static var defaultRotateBytes: Int64 {
+        if let v = getenv("LOGBOOK_ROTATE_BYTES").map({ String(cString: $0) }), let n = Int64(v), n > 0 { return n }
+        return 5 << 20
+    }
+
+    public init(directory: String, ops: any FileOps = PosixFileOps(), logger: Logger = Logger(label: "logbook.file-store"),
+                rotateBytes: Int64 = FileJournalStore.defaultRotateBytes) {
         self.directory = directory
         self.ops = ops
         self.logger = logger
+        self.rotateBytes = rotateBytes
     }
 
     deinit {
-        for h in handles.withLock({ Array($0.values) }) { ops.close(h.fd) }
+        for h in handles.withLock({ Array($0.values) }) {
+            ops.close(h.fd)
+            ops.close(h.readFD)
+        }
     }
 
     public func journalPath(_ ref: JournalRef) -> String { "\(directory)/exec_status_\(ref.g).journal" }
@@ -62,10 +84,16 @@ public final class FileJournalStore: JournalStore {
             ops.close(fd)
             throw error
         }
-        let h = Handle(fd: fd, path: path)
+        let readFD: Int32
+        do throws(LogbookError) { readFD = try ops.open(path, O_RDONLY, 0) } catch {
+            ops.close(fd)
+            throw error
+        }
+        let h = Handle(fd: fd, readFD: readFD, path: path)
         return handles.withLock { hs in
             if let existing = hs[ref] {
                 ops.close(fd)
+                ops.close(readFD)
                 return existing
             }
             hs[ref] = h
@@ -77,6 +105,7 @@ public final class FileJournalStore: JournalStore {
     func poison(_ ref: JournalRef, _ h: Handle) {
         handles.withLock { hs in if hs[ref] === h { hs[ref] = nil } }
         ops.close(h.fd)
+        ops.close(h.readFD)
     }
 
     public func createJournal(_ ref: JournalRef, genesis: [UInt8]) async throws {
@@ -90,18 +119,22 @@ public final class FileJournalStore: JournalStore {
 
     public func read(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> [JournalLine] {
         let h = try handle(ref)
-        return try readLines(h, from: cursor, limit: limit, upTo: nil).lines
+        try ops.flock(h.readFD, LOCK_SH)
+        defer { try? ops.flock(h.readFD, LOCK_UN) }
+        let m = try manifest(ref, h)
+        return try lines(ref, h, m, from: cursor, limit: limit, liveSize: try ops.size(h.fd)).lines
     }
 
-    /// Complete lines from `cursor`; also the offset and bytes of a trailing partial line.
-    func readLines(_ h: Handle, from cursor: Int64, limit: Int, upTo end: Int64?) throws -> (lines: [JournalLine], partial: [UInt8]) {
+    /// Complete lines of the live file from `cursor` (an offset in the journal's text, where the
+    /// live file starts at `base`); also the bytes of a trailing partial line.
+    func readLines(_ h: Handle, from cursor: Int64, limit: Int, upTo end: Int64?, base: Int64 = 0) throws -> (lines: [JournalLine], partial: [UInt8]) {
         let size: Int64
         if let end { size = end } else { size = try ops.size(h.fd) }
-        guard cursor <= size else {
-            throw LogbookError(.corrupt, "\(Paths.fileName(of: h.path)) is \(size) bytes, shorter than a position already read (\(cursor)): it was truncated")
+        guard cursor >= base, cursor - base <= size else {
+            throw LogbookError(.corrupt, "\(Paths.fileName(of: h.path)) is \(size) bytes after offset \(base), shorter than a position already read (\(cursor)): it was truncated")
         }
         var lines: [JournalLine] = []
-        var at = cursor
+        var at = cursor - base
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: max(64 * 1024, min(limit, 4 << 20)))
         var total = 0
@@ -116,7 +149,7 @@ public final class FileJournalStore: JournalStore {
                 var line = pending
                 line.append(contentsOf: chunk[start..<i])
                 pending.removeAll(keepingCapacity: true)
-                let lineEnd = at + Int64(i) + 1
+                let lineEnd = base + at + Int64(i) + 1
                 lines.append(JournalLine(bytes: line, end: lineEnd))
                 total += line.count + 1
                 start = i + 1
@@ -134,13 +167,19 @@ public final class FileJournalStore: JournalStore {
         let end: Int64 = try h.exclusive.withLock { _ in
             try ops.flock(h.fd, LOCK_EX)
             defer { try? ops.flock(h.fd, LOCK_UN) }
+            var m = try finishRotation(ref, h, try manifest(ref, h))
             var size = try ops.size(h.fd)
-            let (newer, partial) = try readLines(h, from: cursor, limit: Int.max, upTo: size)
+            let (newer, partial) = try lines(ref, h, m, from: cursor, limit: Int.max, liveSize: size)
             if !partial.isEmpty {
                 size = try cutTornTail(h, partial: partial, size: size)
             }
+            if size >= rotateBytes {
+                m = try rotate(ref, h, m, liveSize: size)
+                size = try ops.size(h.fd)
+            }
+            let base = m.liveBase(liveSize: size)
             let add = try build(newer)
-            if add.isEmpty { return size }
+            if add.isEmpty { return base + size }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(add.reduce(0) { $0 + $1.count })
             for l in add { bytes.append(contentsOf: l) }
@@ -151,7 +190,7 @@ public final class FileJournalStore: JournalStore {
                 if (try? ops.ftruncate(h.fd, size)) == nil { poison(ref, h) }
                 throw error
             }
-            return size + Int64(bytes.count)
+            return base + size + Int64(bytes.count)
         }
         do { try ops.fdatasync(h.fd) } catch {
             poison(ref, h)
@@ -178,6 +217,7 @@ public final class FileJournalStore: JournalStore {
         return try h.exclusive.withLock { _ throws -> Int in
             try ops.flock(h.fd, LOCK_EX)
             defer { try? ops.flock(h.fd, LOCK_UN) }
+            _ = try finishRotation(ref, h, try manifest(ref, h))
             let size = try ops.size(h.fd)
             let (_, partial) = try readLines(h, from: max(0, size - Int64(Event.maxGenesisLineBytes + 1)), limit: Int.max, upTo: size)
             guard !partial.isEmpty else { return 0 }

@@ -30,13 +30,66 @@ extension Workspace {
         let registry = try personas()
         var v = Verifier(plan: file.document, spec: spec, registry: registry, snapshot: try await store.loadSnapshot(ref))
         var cp = try checkpointCheck(file, explicit: checkpoint, registry: registry)
-        try await store.forEachLine(ref) { line in v.feed(line); cp?.feed(line) }
+        // A segment that cannot be read is a finding (kind `segment`), not a crash of verify.
+        let readFailure = try await feedJournal(ref, &v, &cp)
         var report = v.finish()
+        noteReadFailure(readFailure, into: &report)
+        try await checkSegmentsAndReport(file, into: &report)
         finishCheckpointCheck(cp, into: &report)
         let torn = try store.tornTailBytes(ref)
         if torn > 0 {
             report.warnings.append("the journal ends with \(torn) bytes of a partial line (a writer died mid-write; never acknowledged); the next writer or `logbook recover` cuts it off")
         }
         return report
+    }
+}
+
+extension Workspace {
+    /// Segments listed in the manifest intact, and a frozen journal's head as its report says.
+    func checkSegmentsAndReport(_ file: PlanFile, into report: inout VerifyReport) async throws {
+        guard report.failure == nil else { return }
+        if let bad = try store.checkSegments(file.journalRef) {
+            report.failure = VerifyReport.Failure(seq: bad.seq, kind: .segment, message: bad.message)
+            return
+        }
+        let mismatch = try await frozenHeadMismatch(file, report: report)
+        if let bad = mismatch {
+            report.failure = VerifyReport.Failure(seq: bad.seq, kind: .reportMismatch, message: bad.message)
+        }
+    }
+
+    /// Feeds every line to the verifier and the checkpoint check; returns a read failure that is
+    /// a finding (a segment missing or damaged) rather than throwing it.
+    func feedJournal(_ ref: JournalRef, _ v: inout Verifier, _ cp: inout CheckpointCheck?) async throws -> LogbookError? {
+        var at: Int64 = 0
+        while true {
+            let result = await readBatch(ref, from: at)
+            guard case .success(let batch) = result else {
+                if case .failure(let e) = result, e.code != .corrupt { throw e }
+                if case .failure(let e) = result { return e }
+                return nil
+            }
+            guard let last = batch.last else { return nil }
+            for line in batch {
+                v.feed(line)
+                cp?.feed(line)
+            }
+            at = last.end
+        }
+    }
+
+    func noteReadFailure(_ e: LogbookError?, into report: inout VerifyReport) {
+        // A read failure stops the pass, so the verifier's own finding at the end (empty,
+        // truncated) is a consequence of it; an earlier finding stands.
+        guard let e else { return }
+        if let f = report.failure, let fs = f.seq, fs < (e.seq ?? Int.max), f.kind != .empty { return }
+        report.failure = VerifyReport.Failure(seq: e.seq ?? report.lastSeq + 1, kind: .segment, message: e.message)
+    }
+
+    /// One batch of lines, or the store's error as a value.
+    func readBatch(_ ref: JournalRef, from cursor: Int64) async -> Result<[JournalLine], LogbookError> {
+        do { return .success(try await store.read(ref, from: cursor, limit: 1 << 20)) } catch {
+            return .failure(error as? LogbookError ?? LogbookError(.io, "\(error)"))
+        }
     }
 }

@@ -18,13 +18,16 @@ public struct Workspace: Sendable {
     public let logger: Logger
     public let store: FileJournalStore
 
-    public init(root: String, ops: any FileOps = PosixFileOps(), logger: Logger = Logger(label: "logbook")) {
+    /// - Parameter rotateBytes: live journal size at which the next writer rotates it into a gzip
+    ///   segment (default 5 MiB, or `LOGBOOK_ROTATE_BYTES`).
+    public init(root: String, ops: any FileOps = PosixFileOps(), logger: Logger = Logger(label: "logbook"),
+                rotateBytes: Int64 = FileJournalStore.defaultRotateBytes) {
         var r = root
         while r.count > 1, r.hasSuffix("/") { r.removeLast() }
         self.root = r
         self.ops = ops
         self.logger = logger
-        self.store = FileJournalStore(directory: r, ops: ops, logger: logger)
+        self.store = FileJournalStore(directory: r, ops: ops, logger: logger, rotateBytes: rotateBytes)
     }
 
     public var statePath: String { root + "/state.txt" }

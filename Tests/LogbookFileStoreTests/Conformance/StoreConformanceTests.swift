@@ -6,7 +6,9 @@ import Testing
 /// The definition of "a store": every backend runs these same tests (GRDB style: one body,
 /// every writer). The PostgreSQL backend joins `Backend.all` when it exists.
 enum Backend: String, CaseIterable, CustomTestStringConvertible {
-    case memory, file
+    /// `rotatingFile`: the file store rotating every ~2 KiB, so that every test also runs with
+    /// the journal spread over gzip segments and the live file.
+    case memory, file, rotatingFile
 
     var testDescription: String { rawValue }
 
@@ -14,6 +16,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .memory: MemoryJournalStore()
         case .file: FileJournalStore(directory: TestSupport.tempDirectory("conf"))
+        case .rotatingFile: FileJournalStore(directory: TestSupport.tempDirectory("conf-rot"), rotateBytes: 2048)
         }
     }
 }

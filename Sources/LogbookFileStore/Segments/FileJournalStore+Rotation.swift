@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LogbookCore
+
+/// Rotation of the live journal into gzip segments, in four steps, each safe to crash after:
+///
+/// 1. write `exec_status_<g>_archive_<n>.jsonl.gz` (temp, fsync, rename, directory fsync);
+/// 2. write the manifest listing it, with `rotating: true` (atomic, durable);
+/// 3. empty the live file and fdatasync it;
+/// 4. write the manifest with `rotating: false`.
+///
+/// A crash after 1 leaves an unlisted segment file that the next rotation replaces. After 2 or
+/// 3, the next writer (or `logbook recover`) finishes the rotation in ``finishRotation(_:_:_:)``;
+/// readers meanwhile see the right text because a rotating manifest with a non-empty live file
+/// means the live file still starts where the last segment does.
+extension FileJournalStore {
+    /// Rotates the live file's `liveSize` bytes (whole lines) into the next segment. Called by a
+    /// writer holding the journal's exclusive lock. A failure before the live file is touched is
+    /// logged and the append goes on; a failure after that is thrown (nothing is appended).
+    func rotate(_ ref: JournalRef, _ h: Handle, _ m: SegmentManifest, liveSize: Int64) throws -> SegmentManifest {
+        let bytes = try readRange(h.fd, from: 0, count: liveSize)
+        guard bytes.count == Int(liveSize), bytes.last == 0x0A, let firstEnd = bytes.firstIndex(of: 0x0A) else { return m }
+        let lastStart = bytes[..<(bytes.count - 1)].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        let first = try Event(line: Array(bytes[..<firstEnd]))
+        let last = try Event(line: Array(bytes[lastStart..<(bytes.count - 1)]))
+        let n = m.segments.count + 1
+        let segment = SegmentManifest.Segment(
+            file: Paths.fileName(of: segmentPath(ref, n)), start: m.segmentBytes, bytes: liveSize,
+            firstSeq: first.seq, lastSeq: last.seq, lastHash: last.hash.description, sha256: Digest256.of(bytes).hex)
+        var next = m
+        next.segments.append(segment)
+        next.rotating = true
+        do {
+            try AtomicFile(ops: ops).write(segmentPath(ref, n), Gzip.compress(bytes), mode: 0o444)
+            try writeManifest(ref, next)
+        } catch {
+            // The live file is untouched. If the manifest did become visible, readers and the
+            // next writer see a rotating manifest and a live file that still holds the
+            // segment's bytes plus what follows: finishRotation rolls it back.
+            logger.warning("journal rotation of \(ref) into \(segment.file) failed and was skipped (the live journal is intact): \(error)")
+            return m
+        }
+        logger.info("rotated \(liveSize) bytes (seq \(first.seq)–\(last.seq)) of \(ref) into \(segment.file)")
+        return try finishRotation(ref, h, next)
+    }
+
+    /// Completes (or rolls back) a rotation whose manifest still says `rotating`.
+    func finishRotation(_ ref: JournalRef, _ h: Handle, _ m: SegmentManifest) throws -> SegmentManifest {
+        guard m.rotating, let last = m.segments.last else { return m }
+        let size = try ops.size(h.fd)
+        var done = m
+        done.rotating = false
+        if size > 0 {
+            let prefix = try readRange(h.fd, from: 0, count: min(size, last.bytes))
+            guard size >= last.bytes, Digest256.of(prefix).hex == last.sha256 else {
+                throw LogbookError(.corrupt, "an unfinished rotation into \(last.file) does not match the live journal (\(size) bytes; the segment holds \(last.bytes) with sha256 \(last.sha256)); run `logbook verify`", plan: ref.planID, seq: last.firstSeq)
+            }
+            if size == last.bytes {
+                do {
+                    try ops.ftruncate(h.fd, 0)
+                    try ops.fdatasync(h.fd)
+                } catch {
+                    poison(ref, h)
+                    throw error
+                }
+                logger.notice("emptied the live journal of \(ref) after rotating it into \(last.file)")
+            } else {
+                // The manifest became visible but the rotation went no further and writers went
+                // on appending: the live file still holds everything, so drop the segment.
+                done.segments.removeLast()
+                try writeManifest(ref, done)
+                ops.unlink(directory + "/" + last.file)
+                logger.notice("rolled back an unfinished rotation of \(ref) into \(last.file); the live journal holds those events")
+                return done
+            }
+        }
+        try writeManifest(ref, done)
+        return done
+    }
+
+    func writeManifest(_ ref: JournalRef, _ m: SegmentManifest) throws {
+        try AtomicFile(ops: ops).write(manifestPath(ref), PrettyJSON.bytes(m.json), mode: 0o644)
+    }
+
+    func readRange(_ fd: Int32, from offset: Int64, count: Int64) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(count))
+        var at = 0
+        while at < out.count {
+            let n = try out.withUnsafeMutableBytes { b in
+                try ops.pread(fd, UnsafeMutableRawBufferPointer(rebasing: b[at...]), offset + Int64(at))
+            }
+            if n == 0 { break }
+            at += n
+        }
+        return Array(out[0..<at])
+    }
+
+    /// Moves whatever the live file holds into a final segment now (archive), whatever its size.
+    /// Returns the manifest; the live file is empty afterwards.
+    public func sealLive(_ ref: JournalRef) throws -> SegmentManifest {
+        let h = try handle(ref)
+        return try h.exclusive.withLock { _ throws -> SegmentManifest in
+            try ops.flock(h.fd, LOCK_EX)
+            defer { try? ops.flock(h.fd, LOCK_UN) }
+            var m = try finishRotation(ref, h, try manifest(ref, h))
+            let size = try ops.size(h.fd)
+            let tail = try tornTailBytes(ref)
+            guard tail == 0 else {
+                throw LogbookError(.refused, "the journal of \(ref) ends with \(tail) bytes of a torn line; run `logbook recover` first", plan: ref.planID)
+            }
+            if size > 0 {
+                m = try rotate(ref, h, m, liveSize: size)
+                let left = try ops.size(h.fd)
+                if m.rotating || left != 0 {
+                    throw LogbookError(.io, "could not move the live journal of \(ref) into a segment (see the log)", plan: ref.planID)
+                }
+            }
+            return m
+        }
+    }
+
+    /// The segment manifest as stored (empty if the journal was never rotated).
+    public func segments(_ ref: JournalRef) throws -> SegmentManifest {
+        try manifest(ref, try handle(ref))
+    }
+
+    /// Checks every segment: present, decompresses to the listed length and SHA-256, and its last
+    /// line is the listed last event. Returns the first problem, naming the segment and seq.
+    public func checkSegments(_ ref: JournalRef) throws -> (seq: Int, message: String)? {
+        let m = try segments(ref)
+        for seg in m.segments {
+            let path = directory + "/" + seg.file
+            guard access(path, F_OK) == 0 else { return (seg.firstSeq, "segment \(seg.file) (seq \(seg.firstSeq)–\(seg.lastSeq)) is missing") }
+            do {
+                let r = try GzipFileReader(path: path, ops: ops)
+                var hasher = Digest256.Streaming()
+                var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+                var tail: [UInt8] = []
+                while true {
+                    let n = try chunk.withUnsafeMutableBytes { try r.read(into: $0) }
+                    if n == 0 { break }
+                    hasher.update(chunk[0..<n])
+                    tail.append(contentsOf: chunk[0..<n])
+                    if tail.count > 2 * Event.maxGenesisLineBytes { tail.removeFirst(tail.count - Event.maxGenesisLineBytes - 1) }
+                }
+                guard r.position == seg.bytes, hasher.finish().hex == seg.sha256 else {
+                    return (seg.firstSeq, "segment \(seg.file) does not hold what the manifest lists (\(r.position) bytes; expected \(seg.bytes) with sha256 \(seg.sha256)): it was edited or replaced")
+                }
+                let body = tail.dropLast()
+                let start = body.lastIndex(of: 0x0A).map { $0 + 1 } ?? body.startIndex
+                let e = try Event(line: Array(body[start...]))
+                guard e.seq == seg.lastSeq, e.hash.description == seg.lastHash else {
+                    return (seg.lastSeq, "segment \(seg.file) ends at seq \(e.seq) \(e.hash), the manifest says seq \(seg.lastSeq) \(seg.lastHash)")
+                }
+            } catch let e as LogbookError {
+                return (seg.firstSeq, "segment \(seg.file): \(e.message)")
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LogbookCore
+
+/// What a handle remembers of the segment manifest, and the open decoder of the segment being read.
+struct SegmentCache: Sendable {
+    var key: ManifestKey?
+    var manifest = SegmentManifest()
+    var reader: (index: Int, reader: GzipFileReader)?
+}
+
+/// Identifies one version of the manifest file without reading it (it is replaced by rename).
+struct ManifestKey: Equatable, Sendable {
+    var inode: UInt64, size: Int64, mtimeSec: Int, mtimeNsec: Int, ctimeNsec: Int
+}
+
+extension FileJournalStore {
+    public func manifestPath(_ ref: JournalRef) -> String { "\(directory)/exec_status_\(ref.g).segments.json" }
+    public func segmentPath(_ ref: JournalRef, _ n: Int) -> String { "\(directory)/exec_status_\(ref.g)_archive_\(n).jsonl.gz" }
+
+    /// The current segment manifest (empty when the journal was never rotated).
+    func manifest(_ ref: JournalRef, _ h: Handle) throws -> SegmentManifest {
+        let path = manifestPath(ref)
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno != ENOENT { throw osError("stat", path) }
+            h.segments.withLock { $0.key = nil; $0.manifest = SegmentManifest(); $0.reader = nil }
+            return SegmentManifest()
+        }
+        let key = ManifestKey(inode: UInt64(st.st_ino), size: Int64(st.st_size), mtimeSec: st.st_mtim.tv_sec,
+                              mtimeNsec: st.st_mtim.tv_nsec, ctimeNsec: st.st_ctim.tv_nsec)
+        if let cached = h.segments.withLock({ $0.key == key ? $0.manifest : nil }) { return cached }
+        let m = try SegmentManifest(bytes: try readWhole(path), name: Paths.fileName(of: path))
+        h.segments.withLock { c in
+            if c.manifest.segments.count > m.segments.count { c.reader = nil }
+            c.key = key
+            c.manifest = m
+        }
+        return m
+    }
+
+    func readWhole(_ path: String) throws -> [UInt8] {
+        let fd = try ops.open(path, O_RDONLY, 0)
+        defer { ops.close(fd) }
+        return try readAll(fd)
+    }
+
+    /// Complete lines of the journal's text from `cursor`: segments first, then the live file
+    /// (`liveSize` bytes); and the live file's trailing partial line, if any.
+    func lines(_ ref: JournalRef, _ h: Handle, _ m: SegmentManifest, from cursor: Int64, limit: Int,
+               liveSize: Int64) throws -> (lines: [JournalLine], partial: [UInt8]) {
+        let base = m.liveBase(liveSize: liveSize)
+        var out: [JournalLine] = []
+        var at = cursor
+        var total = 0
+        if at < base {
+            let inSegments = m.segments.filter { $0.end <= base }
+            out = try segmentLines(ref, h, inSegments, from: at, limit: limit)
+            total = out.reduce(0) { $0 + $1.bytes.count + 1 }
+            if total >= limit, !out.isEmpty { return (out, []) }
+            at = base
+        }
+        let live = try readLines(h, from: at, limit: limit - total, upTo: liveSize, base: base)
+        if out.isEmpty { return live }
+        return (out + live.lines, live.partial)
+    }
+
+    /// Lines decoded from the segments, from `cursor` (which lies in one of them).
+    func segmentLines(_ ref: JournalRef, _ h: Handle, _ segments: [SegmentManifest.Segment], from cursor: Int64,
+                      limit: Int) throws -> [JournalLine] {
+        guard var index = segments.firstIndex(where: { cursor < $0.end }) else { return [] }
+        var at = cursor
+        var out: [JournalLine] = []
+        var total = 0
+        while index < segments.count, total < limit || out.isEmpty {
+            let seg = segments[index]
+            let done: Bool
+            do {
+                done = try readSegment(ref, h, index: index, segment: seg, at: &at, into: &out, total: &total, limit: limit)
+            } catch {
+                let message = (error as? LogbookError)?.message ?? "\(error)"
+                throw LogbookError(.corrupt, message.contains(seg.file) ? message : "segment \(seg.file): \(message)", plan: ref.planID, seq: seg.firstSeq)
+            }
+            if !done { break }
+            index += 1
+        }
+        return out
+    }
+
+    /// Reads lines of one segment from `at` into `out`; returns whether the segment was read to its end.
+    func readSegment(_ ref: JournalRef, _ h: Handle, index: Int, segment seg: SegmentManifest.Segment, at: inout Int64,
+                     into out: inout [JournalLine], total: inout Int, limit: Int) throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let reader = try segmentReader(ref, h, index: index, segment: seg, at: at - seg.start)
+        var pending: [UInt8] = []
+        while reader.position < seg.bytes, total < limit || out.isEmpty || !pending.isEmpty {
+            let want = Int(min(Int64(chunk.count), seg.bytes - reader.position))
+            let before = reader.position
+            let n = try chunk.withUnsafeMutableBytes { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
+            if n == 0 {
+                throw LogbookError(.corrupt, "\(seg.file) holds \(reader.position) bytes, fewer than the \(seg.bytes) its manifest lists", plan: ref.planID)
+            }
+            var start = 0
+            for i in 0..<n where chunk[i] == 0x0A {
+                var line = pending
+                line.append(contentsOf: chunk[start..<i])
+                pending.removeAll(keepingCapacity: true)
+                out.append(JournalLine(bytes: line, end: seg.start + before + Int64(i) + 1))
+                total += line.count + 1
+                start = i + 1
+            }
+            pending.append(contentsOf: chunk[start..<n])
+        }
+        if !pending.isEmpty {
+            throw LogbookError(.corrupt, "\(seg.file) does not end with a complete line", plan: ref.planID)
+        }
+        // Keep the decoder for the next read from here on.
+        h.segments.withLock { $0.reader = reader.position < seg.bytes ? (index, reader) : nil }
+        at = seg.start + reader.position
+        return reader.position >= seg.bytes
+    }
+
+    /// A decoder positioned at `offset` of segment `index`: the cached one when it is there already.
+    func segmentReader(_ ref: JournalRef, _ h: Handle, index: Int, segment: SegmentManifest.Segment, at offset: Int64) throws -> GzipFileReader {
+        let cached = h.segments.withLock { c -> GzipFileReader? in
+            guard let r = c.reader, r.index == index, r.reader.position == offset else { return nil }
+            c.reader = nil
+            return r.reader
+        }
+        if let cached { return cached }
+        let path = directory + "/" + segment.file
+        guard access(path, F_OK) == 0 else {
+            throw LogbookError(.corrupt, "segment \(segment.file) (seq \(segment.firstSeq)–\(segment.lastSeq)) is missing", plan: ref.planID, seq: segment.firstSeq)
+        }
+        let reader = try GzipFileReader(path: path, ops: ops)
+        try reader.skip(to: offset)
+        return reader
+    }
+}

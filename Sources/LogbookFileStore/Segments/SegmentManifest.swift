@@ -1,0 +1,86 @@
+import LogbookCore
+
+/// `exec_status_<g>.segments.json`: the journal's rotated, gzip-compressed segments, in order.
+///
+/// The journal's text is the concatenation of every segment's decompressed bytes followed by the
+/// live file; a cursor is a byte offset in that text, so cursors stay valid across rotations.
+/// `rotating` is set while a rotation has written its segment but may not yet have emptied the
+/// live file (a crash there is finished by the next writer or `logbook recover`).
+public struct SegmentManifest: Sendable, Equatable {
+    public struct Segment: Sendable, Equatable {
+        /// `exec_status_<g>_archive_<n>.jsonl.gz`
+        public var file: String
+        /// Offset of the segment's first byte in the journal's text.
+        public var start: Int64
+        /// Decompressed length.
+        public var bytes: Int64
+        public var firstSeq: Int
+        public var lastSeq: Int
+        public var lastHash: String
+        /// SHA-256 of the decompressed bytes.
+        public var sha256: String
+
+        public var end: Int64 { start + bytes }
+    }
+
+    public var segments: [Segment] = []
+    /// True from the manifest write that adds the last segment until the live file is emptied.
+    public var rotating = false
+
+    public init(segments: [Segment] = [], rotating: Bool = false) {
+        self.segments = segments
+        self.rotating = rotating
+    }
+
+    /// Bytes of the journal's text held by segments.
+    public var segmentBytes: Int64 { segments.last?.end ?? 0 }
+    public var lastSeq: Int? { segments.last?.lastSeq }
+
+    /// Where the live file starts in the journal's text. While a rotation is unfinished and the
+    /// live file still holds the rotated bytes, the live file starts where the last segment does.
+    public func liveBase(liveSize: Int64) -> Int64 {
+        if rotating, liveSize > 0, let last = segments.last { return last.start }
+        return segmentBytes
+    }
+
+    public var json: JSONValue {
+        .object(JSONObject([
+            ("format", "logbook-segments-1"),
+            ("rotating", .bool(rotating)),
+            ("segments", .array(segments.map { s in
+                .object(JSONObject([
+                    ("file", .string(s.file)), ("start", JSONValue(Int(s.start))), ("bytes", JSONValue(Int(s.bytes))),
+                    ("first_seq", JSONValue(s.firstSeq)), ("last_seq", JSONValue(s.lastSeq)),
+                    ("last_hash", .string(s.lastHash)), ("sha256", .string(s.sha256)),
+                ]))
+            })),
+        ]))
+    }
+
+    public init(bytes: [UInt8], name: String) throws {
+        let v: JSONValue
+        do { v = try JSONParser.parse(bytes) } catch {
+            throw LogbookError(.corrupt, "\(name) is not valid JSON: \(error)")
+        }
+        guard v["format"]?.stringValue == "logbook-segments-1", let list = v["segments"]?.arrayValue else {
+            throw LogbookError(.corrupt, "\(name) is not a segment manifest (format logbook-segments-1 with segments[])")
+        }
+        rotating = v["rotating"]?.boolValue ?? false
+        var expectStart: Int64 = 0
+        var expectSeq = 0
+        for (i, s) in list.enumerated() {
+            guard let file = s["file"]?.stringValue, Identifier.isValid(file),
+                  let start = s["start"]?.intValue, let bytes = s["bytes"]?.intValue,
+                  let first = s["first_seq"]?.intValue, let last = s["last_seq"]?.intValue,
+                  let lastHash = s["last_hash"]?.stringValue, let sha = s["sha256"]?.stringValue else {
+                throw LogbookError(.corrupt, "\(name): segments[\(i)] lacks a field (file, start, bytes, first_seq, last_seq, last_hash, sha256)", path: "segments[\(i)]")
+            }
+            guard Int64(start) == expectStart, bytes > 0, first == expectSeq, last >= first else {
+                throw LogbookError(.corrupt, "\(name): segments[\(i)] does not continue segments[\(i - 1)] (start \(start), first_seq \(first); expected \(expectStart), \(expectSeq))", path: "segments[\(i)]")
+            }
+            segments.append(Segment(file: file, start: Int64(start), bytes: Int64(bytes), firstSeq: first, lastSeq: last, lastHash: lastHash, sha256: sha))
+            expectStart = Int64(start + bytes)
+            expectSeq = last + 1
+        }
+    }
+}
