@@ -18,6 +18,7 @@ struct Logbook: AsyncParsableCommand {
             Init.self, PersonaCommand.self, PlanCommand.self, TaskCommand.self, StatusCommand.self,
             LogCommand.self, WatchCommand.self, VerifyCommand.self, RecoverCommand.self, DemoCommand.self,
             DemoAgentCommand.self, LoadCommand.self,
+            ValidateCommand.self, FreezeCommand.self, ReportCommand.self, ArchiveCommand.self,
             MigrateCommand.self,
             CheckpointCommand.self, ProveCommand.self, VerifyProofCommand.self, ConsistencyCommand.self,
         ]

@@ -26,6 +26,14 @@ public protocol FileOps: Sendable {
     func unlink(_ path: String)
     /// The file system type magic (statfs f_type) of the file system holding `fd`.
     func fsType(_ fd: Int32) throws(LogbookError) -> Int64
+    /// Sets a file's permission bits (archive makes status files read-only).
+    func chmod(_ path: String, _ mode: mode_t) throws(LogbookError)
+}
+
+extension FileOps {
+    public func chmod(_ path: String, _ mode: mode_t) throws(LogbookError) {
+        guard Glibc.chmod(path, mode) == 0 else { throw osError("chmod", path) }
+    }
 }
 
 extension LogbookError {

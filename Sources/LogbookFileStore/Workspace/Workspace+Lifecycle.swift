@@ -59,17 +59,44 @@ extension Workspace {
         (root + "/validation_report_\(file.g).json", root + "/validation_report_\(file.g).md")
     }
 
-    /// Records `frozen` with the final head, then writes the Validation Report (JSON + Markdown).
+    /// Records `frozen` with the final head, writes the snapshot, a checkpoint signed by the
+    /// supervisor (covering the `frozen` event) and the Validation Report (JSON + Markdown).
     /// From then on every write to the status is refused but `archived`.
+    ///
+    /// Resumable: on a status that is already frozen it writes whatever of snapshot, checkpoint
+    /// and report a crash left unwritten, and returns the recorded `frozen` event.
     public func freeze(_ file: PlanFile, persona: String, signer: SigningKey?) async throws -> (Event, JSONValue) {
         let book = try await self.book(file)
         let state = try await book.state()
-        let e = try await book.submit(EventRequest(type: .frozen, task: nil, persona: persona,
+        try requireSupervisor(state, persona, file, act: "freeze")
+        let e: Event
+        switch state.lifecycle {
+        case .frozen:
+            e = try await book.event(at: state.frozenSeq ?? state.seq)
+        case .archived:
+            throw LogbookError(.refused, "plan \(file.id) is already archived (frozen at seq \(state.frozenSeq ?? 0))", plan: file.id, rule: "lifecycle")
+        default:
+            e = try await book.submit(EventRequest(type: .frozen, task: nil, persona: persona,
                                                    data: ["head": JSONValue(state.head?.description), "final_seq": JSONValue(state.seq)]),
                                       signer: signer)
+        }
         try await book.writeSnapshot()
+        if let signer, latestCheckpointSize(file) < e.seq + 1 {
+            _ = try await writeCheckpoint(file, signers: [signer])
+        }
         let report = try await writeReport(file)
         return (e, report)
+    }
+
+    /// The tree size of the latest stored checkpoint (0 if none).
+    func latestCheckpointSize(_ file: PlanFile) -> Int {
+        ((try? latestCheckpoint(file)) ?? nil)?.size ?? 0
+    }
+
+    func requireSupervisor(_ state: StatusState, _ persona: String, _ file: PlanFile, act: String) throws {
+        guard state.personas[persona]?.role == .supervisor else {
+            throw LogbookError(.forbidden, "only a supervisor may \(act); \(persona) is not one of this plan", plan: file.id, rule: "supervisor_only")
+        }
     }
 
     /// Rebuilds the report from the journal (up to the `frozen` event) and writes both files.
@@ -131,5 +158,30 @@ extension Workspace {
             return (false, "\(Paths.fileName(of: md)) differs from the JSON report")
         }
         return (true, "report \(stored["report_hash"]?.stringValue ?? "") matches the journal (verdict \(stored["verdict"]?.stringValue ?? "-"), head \(stored["final_head_hash"]?.stringValue ?? "-"))")
+    }
+}
+
+extension Workspace {
+    /// For a frozen status whose Validation Report exists: whether the journal's `frozen` event
+    /// is still the head the report records (SPEC §9). Nil when they agree or there is no report.
+    func frozenHeadMismatch(_ file: PlanFile, report: VerifyReport) async throws -> (seq: Int, message: String)? {
+        let (json, _) = reportPaths(file)
+        guard access(json, F_OK) == 0 else { return nil }
+        guard let stored = try? JSONParser.parse(readFile(json)),
+              let seq = stored["final_seq"]?.intValue, let head = stored["final_head_hash"]?.stringValue else {
+            return (report.lastSeq, "\(fileName(json)) is not a readable Validation Report (no final_seq / final_head_hash)")
+        }
+        guard seq <= report.lastSeq else {
+            return (report.lastSeq, "the Validation Report records the frozen head at seq \(seq), but the journal ends at seq \(report.lastSeq)")
+        }
+        var found: Event?
+        try await store.forEachLine(file.journalRef) { line in
+            guard found == nil, let e = try? Event(line: line.bytes), e.seq == seq else { return }
+            found = e
+        }
+        guard let e = found, e.type == .frozen, e.hash.description == head else {
+            return (seq, "the journal's event at seq \(seq) is \(found.map { "\($0.type.rawValue) \($0.hash)" } ?? "missing"), the Validation Report records frozen \(head)")
+        }
+        return nil
     }
 }

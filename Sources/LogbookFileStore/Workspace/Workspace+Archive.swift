@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import LogbookCore
+
+/// Archive (SPEC §7): the last step of a plan's lifecycle.
+extension Workspace {
+    public struct ArchiveOutcome: Sendable {
+        /// The `archived` event.
+        public var event: Event
+        /// The segments that now hold the whole journal.
+        public var segments: SegmentManifest
+        /// Files made read-only.
+        public var readOnly: [String]
+        /// Where `state.txt` points now, and its g.
+        public var nextStatus: String?
+        public var g: Int
+        /// Whether this call moved `state.txt` (false when it had moved already or pointed elsewhere).
+        public var movedState: Bool
+    }
+
+    /// Records `archived`, writes a checkpoint covering it, moves the whole journal into gzip
+    /// segments, makes the status files read-only and moves `state.txt` on to the next active
+    /// plan (or null) with g advanced.
+    ///
+    /// Each step can be repeated, so a call after a crash finishes what the crashed one began.
+    /// `state.txt` changes only if its `v_file_instance` is still the one read when this call
+    /// began: of two concurrent state writers only one wins; the other gets a conflict.
+    ///
+    /// - Parameter next: plan id the state should point at next (default: the locked plan with the
+    ///   lowest g whose status is still ACTIVE or VALIDATING, else null).
+    public func archive(_ file: PlanFile, persona: String, signer: SigningKey?, next: String? = nil) async throws -> ArchiveOutcome {
+        let stateAtStart = try readState()
+        let book = try await self.book(file)
+        var state = try await book.state()
+        try requireSupervisor(state, persona, file, act: "archive")
+        let nextStatus = try nextStatusID(after: file, explicit: next)
+
+        // 1. The lifecycle event (once).
+        let event: Event
+        switch state.lifecycle {
+        case .frozen:
+            event = try await book.submit(EventRequest(type: .archived, task: nil, persona: persona,
+                                                       data: ["next_status_id_ref": JSONValue(nextStatus)]), signer: signer)
+            state = try await book.state()
+        case .archived:
+            event = try await book.event(at: state.seq)
+        default:
+            throw LogbookError(.refused, "plan \(file.id) is \(state.lifecycle.rawValue); validate and freeze it before archiving (`logbook validate`, `logbook freeze`)", plan: file.id, rule: "lifecycle")
+        }
+        // The report must exist (a crash inside freeze may have left it unwritten).
+        if access(reportPaths(file).json, F_OK) != 0 { try await writeReport(file) }
+
+        // 2. A checkpoint over the whole journal, signed by the supervisor.
+        if let signer, latestCheckpointSize(file) < state.seq + 1 {
+            _ = try await writeCheckpoint(file, signers: [signer])
+        }
+        // 3. The snapshot as archived, then every line into segments (the last rotation).
+        try await book.writeSnapshot()
+        let manifest = try store.sealLive(file.journalRef)
+
+        // 4. Read-only status files.
+        let readOnly = statusFiles(file, manifest)
+        for path in readOnly where access(path, F_OK) == 0 { try ops.chmod(path, 0o444) }
+
+        // 5. state.txt moves on, once.
+        var moved = false
+        var current = try readState()
+        if current.currentStatusID == file.journalRef.statusID {
+            current = try await withWorkspaceLock {
+                try updateState(expectedVersion: stateAtStart.version) { p in
+                    p["current_exec_status_id_ref"] = JSONValue(nextStatus)
+                    p["g"] = JSONValue((p["g"]?.intValue ?? 0) + 1)
+                    p["st"] = nextStatus == nil ? "IDLE" : "ACTIVE"
+                }
+            }
+            moved = true
+        }
+        return ArchiveOutcome(event: event, segments: manifest, readOnly: readOnly, nextStatus: current.currentStatusID,
+                              g: current.g, movedState: moved)
+    }
+
+    /// The files that hold a plan's status record, as archive leaves them.
+    func statusFiles(_ file: PlanFile, _ m: SegmentManifest) -> [String] {
+        let ref = file.journalRef
+        var out = [store.journalPath(ref), store.manifestPath(ref), store.snapshotPath(ref),
+                   reportPaths(file).json, reportPaths(file).markdown, checkpointPath(file)]
+        out += m.segments.map { root + "/" + $0.file }
+        let dir = checkpointDirectory(file)
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: dir) {
+            out += names.sorted().map { dir + "/" + $0 }
+        }
+        return out
+    }
+
+    /// `exec_status_<g>` of the plan that should be live after `file` is archived.
+    func nextStatusID(after file: PlanFile, explicit: String?) throws -> String? {
+        if let explicit {
+            let p = try plan(explicit)
+            guard p.g != file.g else { throw LogbookError(.badInput, "--next names the plan being archived (\(file.id))", plan: file.id) }
+            guard p.document.isLocked else { throw LogbookError(.notLocked, "--next plan \(p.id) is a DRAFT; lock it first", plan: p.id) }
+            return p.journalRef.statusID
+        }
+        for p in try listPlans().sorted(by: { $0.g < $1.g }) where p.g != file.g && p.document.isLocked {
+            guard access(store.journalPath(p.journalRef), F_OK) == 0 else { continue }
+            if let snap = try? readFile(store.snapshotPath(p.journalRef)), let v = try? JSONParser.parse(snap),
+               let life = v["payload"]?["overall_status_summary"]?["lifecycle_status"]?.stringValue,
+               life == "FROZEN" || life == "ARCHIVED" {
+                continue
+            }
+            return p.journalRef.statusID
+        }
+        return nil
+    }
+}
