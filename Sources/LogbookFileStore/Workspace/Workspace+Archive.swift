@@ -41,8 +41,9 @@ extension Workspace {
         let event: Event
         switch state.lifecycle {
         case .frozen:
-            event = try await book.submit(EventRequest(type: .archived, task: nil, persona: persona,
-                                                       data: ["next_status_id_ref": JSONValue(nextStatus)]), signer: signer)
+            event = try await recordOnce(book, EventRequest(type: .archived, task: nil, persona: persona,
+                                                            data: ["next_status_id_ref": JSONValue(nextStatus)]),
+                                         signer: signer, done: .archived)
             state = try await book.state()
         case .archived:
             event = try await book.event(at: state.seq)
@@ -65,20 +66,27 @@ extension Workspace {
         for path in readOnly where access(path, F_OK) == 0 { try ops.chmod(path, 0o444) }
 
         // 5. state.txt moves on, once.
-        var moved = false
-        var current = try readState()
-        if current.currentStatusID == file.journalRef.statusID {
-            current = try await withWorkspaceLock {
-                try updateState(expectedVersion: stateAtStart.version) { p in
-                    p["current_exec_status_id_ref"] = JSONValue(nextStatus)
-                    p["g"] = JSONValue((p["g"]?.intValue ?? 0) + 1)
-                    p["st"] = nextStatus == nil ? "IDLE" : "ACTIVE"
-                }
+        let (current, moved) = try await withWorkspaceLock { () async throws -> (WorkspaceState, Bool) in
+            let now = try readState()
+            guard now.currentStatusID == file.journalRef.statusID else { return (now, false) }
+            let next = try updateState(expectedVersion: stateAtStart.version) { p in
+                p["current_exec_status_id_ref"] = JSONValue(nextStatus)
+                p["g"] = JSONValue((p["g"]?.intValue ?? 0) + 1)
+                p["st"] = nextStatus == nil ? "IDLE" : "ACTIVE"
             }
-            moved = true
+            return (next, true)
         }
         return ArchiveOutcome(event: event, segments: manifest, readOnly: readOnly, nextStatus: current.currentStatusID,
                               g: current.g, movedState: moved)
+    }
+
+    /// Records a lifecycle event, or, if another process recorded it first, returns that one.
+    func recordOnce(_ book: StatusBook, _ request: EventRequest, signer: SigningKey?, done: StatusState.Lifecycle) async throws -> Event {
+        do { return try await book.submit(request, signer: signer) } catch {
+            let now = try await book.state()
+            guard now.lifecycle == done else { throw error }
+            return try await book.event(at: done == .frozen ? (now.frozenSeq ?? now.seq) : now.seq)
+        }
     }
 
     /// The files that hold a plan's status record, as archive leaves them.

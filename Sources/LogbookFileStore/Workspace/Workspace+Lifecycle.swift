@@ -28,7 +28,17 @@ extension Workspace {
         let book = try await self.book(file)
         var state = try await book.state()
         guard state.personas[persona]?.role == .supervisor else {
-            throw LogbookError(.forbidden, "only a supervisor may validate; \(persona) is not one of this plan", plan: file.id, rule: "supervisor_only")
+            throw LogbookError(.forbidden, "only a supervisor may validate; \(persona) is not a supervisor of this plan", plan: file.id, rule: "supervisor_only")
+        }
+        // A PASS that would be refused is refused before anything is written.
+        if verdict == "PASS", overrideReason?.isEmpty ?? true, !state.planOverrides.contains("validation_criteria") {
+            let pre = try await verify(file)
+            var criteria = ValidationCriteria.fromState(state)
+            criteria.append(ValidationCriteria.verify(ok: pre.ok, events: pre.events, failure: pre.failure?.description))
+            let failing = criteria.filter { !$0.pass }
+            if !failing.isEmpty {
+                throw LogbookError(.refused, "PASS against failing criteria (\(failing.map { "\($0.name): \($0.actual)" }.joined(separator: "; "))) needs --override-reason", plan: file.id, rule: "validation_criteria")
+            }
         }
         if state.lifecycle == .active {
             _ = try await book.submit(EventRequest(type: .validationStarted, task: nil, persona: persona), signer: signer)
@@ -76,9 +86,9 @@ extension Workspace {
         case .archived:
             throw LogbookError(.refused, "plan \(file.id) is already archived (frozen at seq \(state.frozenSeq ?? 0))", plan: file.id, rule: "lifecycle")
         default:
-            e = try await book.submit(EventRequest(type: .frozen, task: nil, persona: persona,
-                                                   data: ["head": JSONValue(state.head?.description), "final_seq": JSONValue(state.seq)]),
-                                      signer: signer)
+            e = try await recordOnce(book, EventRequest(type: .frozen, task: nil, persona: persona,
+                                                         data: ["head": JSONValue(state.head?.description), "final_seq": JSONValue(state.seq)]),
+                                     signer: signer, done: .frozen)
         }
         try await book.writeSnapshot()
         if let signer, latestCheckpointSize(file) < e.seq + 1 {
@@ -95,7 +105,7 @@ extension Workspace {
 
     func requireSupervisor(_ state: StatusState, _ persona: String, _ file: PlanFile, act: String) throws {
         guard state.personas[persona]?.role == .supervisor else {
-            throw LogbookError(.forbidden, "only a supervisor may \(act); \(persona) is not one of this plan", plan: file.id, rule: "supervisor_only")
+            throw LogbookError(.forbidden, "only a supervisor may \(act); \(persona) is not a supervisor of this plan", plan: file.id, rule: "supervisor_only")
         }
     }
 
@@ -130,14 +140,8 @@ extension Workspace {
         }
         let state = verifier.replayedState
         let result = verifier.finish()
-        return ValidationReport.build(plan: file.document, state: state, stats: stats, verify: result, checkpoint: try? reportCheckpoint(file))
-    }
-
-    /// The checkpoint text to embed in the report (written at freeze), if any.
-    func reportCheckpoint(_ file: PlanFile) throws -> String? {
-        let path = root + "/exec_status_\(file.g).checkpoint"
-        guard access(path, F_OK) == 0 else { return nil }
-        return String(decoding: try readFile(path), as: UTF8.self)
+        let checkpoint = ((try? storedCheckpoint(file, size: state.seq + 1)) ?? nil)?.text
+        return ValidationReport.build(plan: file.document, state: state, stats: stats, verify: result, checkpoint: checkpoint)
     }
 
     /// Proves the report file matches its journal: rebuilt report equal byte for byte, own hash valid.
