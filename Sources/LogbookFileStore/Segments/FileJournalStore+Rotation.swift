@@ -18,7 +18,9 @@ extension FileJournalStore {
     /// Rotates the live file's `liveSize` bytes (whole lines) into the next segment. Called by a
     /// writer holding the journal's exclusive lock. A failure before the live file is touched is
     /// logged and the append goes on; a failure after that is thrown (nothing is appended).
-    func rotate(_ ref: JournalRef, _ h: Handle, _ m: SegmentManifest, liveSize: Int64) throws -> SegmentManifest {
+    ///
+    /// - Parameter strict: rethrow a failure instead of logging it (archive must not go on).
+    func rotate(_ ref: JournalRef, _ h: Handle, _ m: SegmentManifest, liveSize: Int64, strict: Bool = false) throws -> SegmentManifest {
         let bytes = try readRange(h.fd, from: 0, count: liveSize)
         guard bytes.count == Int(liveSize), bytes.last == 0x0A, let firstEnd = bytes.firstIndex(of: 0x0A) else { return m }
         let lastStart = bytes[..<(bytes.count - 1)].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
@@ -35,6 +37,7 @@ extension FileJournalStore {
             try AtomicFile(ops: ops).write(segmentPath(ref, n), Gzip.compress(bytes), mode: 0o444)
             try writeManifest(ref, next)
         } catch {
+            if strict { throw error }
             // The live file is untouched. If the manifest did become visible, readers and the
             // next writer see a rotating manifest and a live file that still holds the
             // segment's bytes plus what follows: finishRotation rolls it back.
@@ -110,7 +113,7 @@ extension FileJournalStore {
                 throw LogbookError(.refused, "the journal of \(ref) ends with \(tail) bytes of a torn line; run `logbook recover` first", plan: ref.planID)
             }
             if size > 0 {
-                m = try rotate(ref, h, m, liveSize: size)
+                m = try rotate(ref, h, m, liveSize: size, strict: true)
                 let left = try ops.size(h.fd)
                 if m.rotating || left != 0 {
                     throw LogbookError(.io, "could not move the live journal of \(ref) into a segment (see the log)", plan: ref.planID)

@@ -195,6 +195,7 @@ import Glibc
             try #require(n < 40, "the rotating append never completed")
         }
         #expect(n > 5, "the sweep covered \(n) operations")
+        print("crash sweep: a rotating append completed after \(n - 1) crash points, each repaired")
         #expect(sawRotatingManifest, "no crash point fell between the manifest and the emptied live file")
     }
 
