@@ -213,6 +213,19 @@ public struct MerkleAccumulator: Sendable, Equatable {
 
     public init() {}
 
+    /// Resumes from a saved compact range (see ``compactRange``): one root per set bit of `size`.
+    public init(size: Int, compactRange: [Digest256]) throws(LogbookError) {
+        guard size >= 0, size.nonzeroBitCount == compactRange.count else {
+            throw LogbookError(.corrupt, "a compact range of \(compactRange.count) roots cannot describe \(size) leaves")
+        }
+        self.size = size
+        self.stack = compactRange
+    }
+
+    /// The roots of the perfect subtrees covering the leaves so far, largest first: with `size`,
+    /// all that is needed to go on appending (saved in segment manifests at each rotation).
+    public var compactRange: [Digest256] { stack }
+
     /// Adds a leaf by its data (hashed as SHA-256(0x00 ‖ data)).
     public mutating func append<C: Collection>(leafData: C) where C.Element == UInt8 {
         append(leafHash: Merkle.leafHash(leafData))

@@ -76,6 +76,7 @@ extension StatusBook {
             return
         }
         await maybeWriteSnapshot()
+        if let hook = options.afterCommit { await hook(batch.compactMap(\.signer)) }
     }
 
     func maybeWriteSnapshot() async {

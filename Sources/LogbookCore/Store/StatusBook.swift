@@ -20,11 +20,18 @@ public final class StatusBook: Sendable {
         /// The workspace g recorded in each event (read, not advanced).
         public var currentG: @Sendable () throws -> Int
 
+        /// Called after each durable commit with the keys that signed its events (the file store
+        /// uses it to sign a checkpoint when the commit rotated the journal). Errors are the
+        /// hook's to report; the commit stands.
+        public var afterCommit: (@Sendable (_ signers: [SigningKey]) async -> Void)?
+
         public init(snapshotInterval: Int = 64, now: @escaping @Sendable () -> Date = { Date() },
-                    currentG: @escaping @Sendable () throws -> Int = { 0 }) {
+                    currentG: @escaping @Sendable () throws -> Int = { 0 },
+                    afterCommit: (@Sendable (_ signers: [SigningKey]) async -> Void)? = nil) {
             self.snapshotInterval = snapshotInterval
             self.now = now
             self.currentG = currentG
+            self.afterCommit = afterCommit
         }
     }
 

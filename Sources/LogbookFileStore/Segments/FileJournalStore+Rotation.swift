@@ -27,9 +27,23 @@ extension FileJournalStore {
         let first = try Event(line: Array(bytes[..<firstEnd]))
         let last = try Event(line: Array(bytes[lastStart..<(bytes.count - 1)]))
         let n = m.segments.count + 1
+        var tree = MerkleAccumulator()
+        if let previous = m.segments.last {
+            tree = try MerkleAccumulator(size: previous.treeSize, compactRange: previous.compactRange)
+        }
+        guard tree.size == first.seq else {
+            throw LogbookError(.corrupt, "the live journal of \(ref) starts at seq \(first.seq), but its segments end at seq \(tree.size - 1)", plan: ref.planID, seq: first.seq)
+        }
+        var lineStart = 0
+        for i in bytes.indices where bytes[i] == 0x0A {
+            let e = try Event(line: Array(bytes[lineStart..<i]))
+            tree.append(leafData: e.hash.bytes)
+            lineStart = i + 1
+        }
         let segment = SegmentManifest.Segment(
             file: Paths.fileName(of: segmentPath(ref, n)), start: m.segmentBytes, bytes: liveSize,
-            firstSeq: first.seq, lastSeq: last.seq, lastHash: last.hash.description, sha256: Digest256.of(bytes).hex)
+            firstSeq: first.seq, lastSeq: last.seq, lastHash: last.hash.description, sha256: Digest256.of(bytes).hex,
+            treeRoot: tree.root, compactRange: tree.compactRange)
         var next = m
         next.segments.append(segment)
         next.rotating = true

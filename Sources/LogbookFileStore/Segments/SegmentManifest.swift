@@ -19,8 +19,27 @@ public struct SegmentManifest: Sendable, Equatable {
         public var lastHash: String
         /// SHA-256 of the decompressed bytes.
         public var sha256: String
+        /// The RFC 6962 tree over every event hash up to this segment's end (seq 0…lastSeq):
+        /// its root, and the compact range to go on from (the next rotation needs nothing else).
+        public var treeRoot: Digest256
+        public var compactRange: [Digest256]
 
         public var end: Int64 { start + bytes }
+        /// Events up to this segment's end (the checkpoint size at this rotation).
+        public var treeSize: Int { lastSeq + 1 }
+
+        public init(file: String, start: Int64, bytes: Int64, firstSeq: Int, lastSeq: Int, lastHash: String, sha256: String,
+                    treeRoot: Digest256, compactRange: [Digest256]) {
+            self.file = file
+            self.start = start
+            self.bytes = bytes
+            self.firstSeq = firstSeq
+            self.lastSeq = lastSeq
+            self.lastHash = lastHash
+            self.sha256 = sha256
+            self.treeRoot = treeRoot
+            self.compactRange = compactRange
+        }
     }
 
     public var segments: [Segment] = []
@@ -52,6 +71,8 @@ public struct SegmentManifest: Sendable, Equatable {
                     ("file", .string(s.file)), ("start", JSONValue(Int(s.start))), ("bytes", JSONValue(Int(s.bytes))),
                     ("first_seq", JSONValue(s.firstSeq)), ("last_seq", JSONValue(s.lastSeq)),
                     ("last_hash", .string(s.lastHash)), ("sha256", .string(s.sha256)),
+                    ("tree_size", JSONValue(s.treeSize)), ("tree_root", .string(s.treeRoot.description)),
+                    ("compact_range", .array(s.compactRange.map { .string($0.description) })),
                 ]))
             })),
         ]))
@@ -72,13 +93,19 @@ public struct SegmentManifest: Sendable, Equatable {
             guard let file = s["file"]?.stringValue, Identifier.isValid(file),
                   let start = s["start"]?.intValue, let bytes = s["bytes"]?.intValue,
                   let first = s["first_seq"]?.intValue, let last = s["last_seq"]?.intValue,
-                  let lastHash = s["last_hash"]?.stringValue, let sha = s["sha256"]?.stringValue else {
-                throw LogbookError(.corrupt, "\(name): segments[\(i)] lacks a field (file, start, bytes, first_seq, last_seq, last_hash, sha256)", path: "segments[\(i)]")
+                  let lastHash = s["last_hash"]?.stringValue, let sha = s["sha256"]?.stringValue,
+                  let root = s["tree_root"]?.stringValue.flatMap(Digest256.init), let range = s["compact_range"]?.arrayValue else {
+                throw LogbookError(.corrupt, "\(name): segments[\(i)] lacks a field (file, start, bytes, first_seq, last_seq, last_hash, sha256, tree_root, compact_range)", path: "segments[\(i)]")
+            }
+            let compact = range.compactMap { $0.stringValue.flatMap(Digest256.init) }
+            guard compact.count == range.count, compact.count == (last + 1).nonzeroBitCount else {
+                throw LogbookError(.corrupt, "\(name): segments[\(i)].compact_range does not describe \(last + 1) events", path: "segments[\(i)].compact_range")
             }
             guard Int64(start) == expectStart, bytes > 0, first == expectSeq, last >= first else {
                 throw LogbookError(.corrupt, "\(name): segments[\(i)] does not continue segments[\(i - 1)] (start \(start), first_seq \(first); expected \(expectStart), \(expectSeq))", path: "segments[\(i)]")
             }
-            segments.append(Segment(file: file, start: Int64(start), bytes: Int64(bytes), firstSeq: first, lastSeq: last, lastHash: lastHash, sha256: sha))
+            segments.append(Segment(file: file, start: Int64(start), bytes: Int64(bytes), firstSeq: first, lastSeq: last, lastHash: lastHash,
+                                    sha256: sha, treeRoot: root, compactRange: compact))
             expectStart = Int64(start + bytes)
             expectSeq = last + 1
         }

@@ -89,8 +89,8 @@ extension Workspace {
         return cp
     }
 
-    /// Stores `cp` in the history and, unless a later one is there, as the latest.
-    func storeCheckpoint(_ file: PlanFile, _ cp: Checkpoint) async throws {
+    /// Stores `cp` in the history and, unless a later one is there (or `asLatest` is false), as the latest.
+    func storeCheckpoint(_ file: PlanFile, _ cp: Checkpoint, asLatest: Bool = true) async throws {
         let fd = try ops.open(checkpointLockPath(file), O_RDWR | O_CREAT, 0o644)
         defer { ops.close(fd) }
         try ops.flock(fd, LOCK_EX)
@@ -104,7 +104,7 @@ extension Workspace {
         let bytes = Array(cp.text.utf8)
         try AtomicFile(ops: ops).write(historyPath, bytes)
         let latest = try? latestCheckpoint(file)
-        if latest == nil || latest!.size <= cp.size {
+        if asLatest, latest == nil || latest!.size <= cp.size {
             try AtomicFile(ops: ops).write(checkpointPath(file), bytes)
         }
     }
@@ -144,12 +144,12 @@ extension Workspace {
     }
 
     /// Checks that `cp` is a checkpoint of this plan signed by a supervisor in `personas.json`.
-    func checkOwnCheckpoint(_ cp: Checkpoint, _ file: PlanFile, registry: PersonaRegistry) throws {
+    func checkOwnCheckpoint(_ cp: Checkpoint, _ file: PlanFile, registry: PersonaRegistry, requireSupervisor: Bool = true) throws {
         let origin = try checkpointOrigin(file)
         guard cp.origin == origin else {
             throw LogbookError(.badInput, "the checkpoint is for \(cp.origin), not for this plan (\(origin))", plan: file.id)
         }
-        try cp.verify(registry: registry)
+        try cp.verify(registry: registry, requireSupervisor: requireSupervisor)
     }
 
     /// Checks the journal against `checkpoint` only (see ``CheckpointCheck``): nil when it
@@ -181,10 +181,27 @@ extension Workspace {
             let placeholder = Checkpoint(origin: "", size: 0, root: Merkle.emptyRoot)
             return CheckpointCheck(checkpoint: placeholder, failure: .init(seq: nil, kind: .unparseable, message: "\(name) is not a checkpoint: \(e.message)"))
         }
-        guard let stored else { return nil }
-        do { try checkOwnCheckpoint(stored, file, registry: registry) } catch let e as LogbookError {
-            return CheckpointCheck(checkpoint: stored, failure: .init(seq: nil, kind: .forgedSignature, message: "\(name): \(e.message)"))
+        if let stored {
+            do { try checkOwnCheckpoint(stored, file, registry: registry) } catch let e as LogbookError {
+                return CheckpointCheck(checkpoint: stored, failure: .init(seq: nil, kind: .forgedSignature, message: "\(name): \(e.message)"))
+            }
         }
+        // A later checkpoint in the history, written at a rotation and signed by the persona whose
+        // commit rotated (not a supervisor), is a witness: the journal is checked against it too.
+        if let size = storedCheckpointSizes(file).last, size > (stored?.size ?? 0) {
+            let path = checkpointDirectory(file) + "/\(size).txt"
+            let label = fileName(checkpointDirectory(file)) + "/\(size).txt"
+            let witness: Checkpoint
+            do { witness = try Checkpoint(parsing: readFile(path)) } catch {
+                let placeholder = Checkpoint(origin: "", size: 0, root: Merkle.emptyRoot)
+                return CheckpointCheck(checkpoint: placeholder, failure: .init(seq: nil, kind: .unparseable, message: "\(label) is not a checkpoint: \(error)"))
+            }
+            do { try checkOwnCheckpoint(witness, file, registry: registry, requireSupervisor: false) } catch let e as LogbookError {
+                return CheckpointCheck(checkpoint: witness, failure: .init(seq: nil, kind: .forgedSignature, message: "\(label): \(e.message)"))
+            }
+            return CheckpointCheck(checkpoint: witness, hints: storedHints(file, below: witness.size))
+        }
+        guard let stored else { return nil }
         return CheckpointCheck(checkpoint: stored, hints: storedHints(file, below: stored.size))
     }
 

@@ -31,13 +31,13 @@ extension Workspace {
         return PlanFile(g: g, path: path, document: doc)
     }
 
-    /// The plan named by `selector` (plan id, `exec_plan_<g>`, or g), or the one state.txt points at.
+    /// The plan named by `selector` (plan id, `exec_plan_<g>`, or g), or the one state.txt points at;
+    /// when it points at none (the last plan was archived), the most recently locked plan.
     public func plan(_ selector: String?) throws -> PlanFile {
         guard let selector else {
-            guard let g = try readState().currentPlanG else {
-                throw LogbookError(.notFound, "state.txt points at no live status; name a plan with --plan ID")
-            }
-            return try planFile(g: g)
+            if let g = try readState().currentPlanG { return try planFile(g: g) }
+            if let last = try listPlans().last(where: { $0.document.isLocked }) { return last }
+            throw LogbookError(.notFound, "state.txt points at no live status and no plan is locked; name a plan with --plan ID")
         }
         if let g = Int(selector) ?? (selector.hasPrefix("exec_plan_") ? Int(selector.dropFirst(10)) : nil),
            access(planPath(g: g), F_OK) == 0 {

@@ -9,7 +9,8 @@ extension Workspace {
         }
         let spec = try file.document.spec()
         let ws = self
-        let options = StatusBook.Options(snapshotInterval: snapshotInterval, currentG: { try ws.readState().g })
+        let options = StatusBook.Options(snapshotInterval: snapshotInterval, currentG: { try ws.readState().g },
+                                         afterCommit: { signers in await ws.signRotationCheckpoint(file, signers: signers) })
         return try await StatusBook.open(store: store, ref: file.journalRef, plan: spec, options: options)
     }
 

@@ -104,7 +104,8 @@ struct VerifyCommand: AsyncParsableCommand {
             if let f = r.failure {
                 FileHandle.standardError.write(Data("verify FAILED: plan \(r.plan), \(f.description)\n".utf8))
             } else {
-                print("verify OK: plan \(r.plan), \(r.events) events (seq 0–\(r.lastSeq)), \(r.unsigned) unsigned, head \(r.head?.description ?? "-"); plan digest, trust roots, chain, signatures, rules and snapshot checked" + (r.checkpoint.map { "; matches the checkpoint at size \($0.size)" } ?? ""))
+                let segments = (try? w.store.segments(file.journalRef).segments.count) ?? 0
+                print("verify OK: plan \(r.plan), \(r.events) events (seq 0–\(r.lastSeq)), \(r.unsigned) unsigned, head \(r.head?.description ?? "-"); plan digest, trust roots, chain, signatures, rules and snapshot checked" + (segments > 0 ? "; \(segments) gzip segment(s) intact" : "") + (r.checkpoint.map { "; matches the checkpoint at size \($0.size)" } ?? ""))
             }
         }
         if !r.ok { throw VerificationFailed() }

@@ -4,7 +4,8 @@ import LogbookCore
 import LogbookFileStore
 
 /// `logbook demo`: a workspace, five personas, a 12-task plan, and four agent processes working it
-/// at the same time while the terminal shows live progress; ends with `verify`.
+/// at the same time while the terminal shows live progress; then verify, validate, freeze (report),
+/// archive, and verify again from the gzip segments.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run four agents on a sample plan in a new workspace and watch it live.")
 
@@ -84,20 +85,51 @@ struct DemoCommand: AsyncParsableCommand {
         guard report.ok else {
             throw LogbookError(.corrupt, "verify failed after the demo: \(report.failure!.description)")
         }
+        print("verify OK: \(report.events) events, every signature, hash link and rule checked, head \(report.head!.hex.prefix(16))…\n")
+
+        // The end of the plan's life: validate, freeze (report + checkpoint), archive.
+        let sup = SamplePlan.supervisor
+        let supKey = try ws.signingKey(for: sup)
+        let validation = try await ws.validate(locked, persona: sup, signer: supKey, note: "demo run")
+        print("logbook validate --persona \(sup)")
+        print(LifecycleText.criteria(validation.criteria).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        print("  verdict \(validation.verdict) recorded at seq \(validation.event.seq)\n")
+        let (frozen, vr) = try await ws.freeze(locked, persona: sup, signer: supKey)
+        let (reportJSON, reportMD) = ws.reportPaths(locked)
+        print("logbook freeze --persona \(sup)")
+        print("  frozen at seq \(frozen.seq); every later write is refused")
+        print("  wrote \((reportJSON as NSString).lastPathComponent) and \((reportMD as NSString).lastPathComponent) (report_hash \(vr["report_hash"]?.stringValue?.dropFirst(7).prefix(16) ?? "")…) and a signed checkpoint\n")
+        let check = try await ws.checkReport(locked)
+        print("logbook report --check\n  \(check.ok ? "OK" : "FAILED"): \(check.message)\n")
+        let archived = try await ws.archive(locked, persona: sup, signer: supKey)
+        print("logbook archive --persona \(sup)")
+        print("  journal moved into \(archived.segments.segments.count) gzip segment(s), \(archived.readOnly.count) files read-only")
+        print("  state.txt: g \(archived.g), live status \(archived.nextStatus ?? "none")\n")
+        let last = try await ws.verify(locked)
+        guard last.ok else { throw LogbookError(.corrupt, "verify failed after archive: \(last.failure!.description)") }
         let elapsed = Date().timeIntervalSince(started)
-        print("verify OK: \(report.events) events, every signature, hash link and rule checked, head \(report.head!.hex.prefix(16))… (\(String(format: "%.1f", elapsed)) s)\n")
+        print("verify OK after archive: \(last.events) events read back from the gzip segments (\(String(format: "%.1f", elapsed)) s in all)\n")
         let w = ws.root
+        let gz = archived.segments.segments.map(\.file).joined(separator: ", ")
+        let files: [(String, String)] = [
+            ("exec_plan_\(locked.g).txt", "the locked plan (digest-bound)"),
+            (gz, "the signed, hash-chained journal (\(last.events) events), gzip"),
+            ("exec_status_\(locked.g).segments.json", "the segment manifest"),
+            ("exec_status_\(locked.g).txt", "the snapshot (HAIOS exec_status), ARCHIVED"),
+            ("exec_status_\(locked.g).checkpoint", "the latest signed checkpoint (C2SP tlog-checkpoint)"),
+            ("validation_report_\(locked.g).json/.md", "the Validation Report"),
+            ("state.txt, personas.json, keys/", ""),
+        ]
+        let width = files.map(\.0.count).max() ?? 0
+        print("Files in \(w):")
+        for (name, what) in files { print("  " + name + String(repeating: " ", count: width - name.count + 2) + what) }
         print("""
-            Files in \(w):
-              exec_plan_\(locked.g).txt        the locked plan (digest-bound)
-              exec_status_\(locked.g).journal  the signed, hash-chained journal (\(report.events) events)
-              exec_status_\(locked.g).txt      the snapshot (HAIOS exec_status)
-              state.txt, personas.json, keys/
             Inspect it:
               logbook status  --workspace \(w)
               logbook log     --workspace \(w) --task T03
+              logbook report  --workspace \(w)
               logbook verify  --workspace \(w)
-              logbook task progress T05 --percent 10 --persona TEST_ENGINEER --workspace \(w)   # refused: T05 is DONE
+              logbook task progress T05 --percent 10 --persona TEST_ENGINEER --workspace \(w)   # refused: archived
             """)
     }
 

@@ -65,6 +65,17 @@ import Glibc
         #expect(report.ok, "\(report.failure?.description ?? "")")
         #expect(report.events == 152)
 
+        // Every rotation left a signed checkpoint at its tree size whose root is the RFC 6962
+        // root of the events up to there; verify checked the journal against the latest.
+        let leaves = events.map { Merkle.leafHash($0.hash.bytes) }
+        for s in m.segments {
+            let cp = try #require(try ws.storedCheckpoint(file, size: s.treeSize), "no checkpoint at rotation size \(s.treeSize) of \(m.segments.map(\.treeSize)); stored \(ws.storedCheckpointSizes(file))")
+            #expect(cp.root == Merkle.root(leafHashes: Array(leaves.prefix(s.treeSize))))
+            #expect(s.treeRoot == cp.root)
+            #expect(cp.note.signatures.contains { $0.name == "WORKER" }, "signed by the persona whose commit rotated")
+        }
+        #expect(report.checkpoint?.size == m.segments.last?.treeSize)
+
         // The snapshot deleted: a new reader rebuilds the same state from the segments.
         let expected = try await book.state()
         unlink(ws.store.snapshotPath(file.journalRef))
@@ -145,6 +156,28 @@ import Glibc
         // The CLI says the same with exit code 6.
         let cli = try TestSupport.logbook(["verify", "--workspace", ws.root])
         #expect(cli.status == 6, "\(cli.stdout)\(cli.stderr)")
+    }
+
+    /// Someone rolls the journal back across a rotation with a consistent-looking result: the
+    /// last segment dropped from the manifest, the live file emptied, the snapshot deleted. The
+    /// chain is valid; the checkpoint written at that rotation still catches the rollback.
+    @Test func aRollbackAcrossARotationIsCaughtByItsCheckpoint() async throws {
+        let (ws, file) = try await rotating("rot-rollback")
+        let book = try await ws.book(file)
+        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try ws.signingKey(for: "WORKER"))
+        for i in 0..<60 { _ = try await progress(ws, book, i) }
+        var m = try ws.store.segments(file.journalRef)
+        try #require(m.segments.count >= 3)
+        let dropped = m.segments.removeLast()
+        chmod(ws.store.manifestPath(file.journalRef), 0o644)
+        try Data(PrettyJSON.bytes(m.json)).write(to: URL(fileURLWithPath: ws.store.manifestPath(file.journalRef)))
+        unlink(ws.root + "/" + dropped.file)
+        truncate(ws.store.journalPath(file.journalRef), 0)
+        unlink(ws.store.snapshotPath(file.journalRef))
+        let report = try await Workspace(root: ws.root, rotateBytes: Self.rotateBytes).verify(file)
+        let f = try #require(report.failure)
+        #expect(f.kind == .truncated, "\(f)")
+        #expect(f.message.contains("WORKER") && f.message.contains("\(dropped.treeSize)"), "\(f)")
     }
 
     /// A crash at every disk operation of an append that rotates: afterwards the next writer
