@@ -8,7 +8,9 @@ extension StatusState {
         guard e.seq == seq + 1 else { throw refuse(.conflict, "seq", "event seq \(e.seq) does not follow the head seq \(seq)") }
         if let head, e.prev != head { throw refuse(.conflict, "chain", "event prev \(e.prev) is not the head hash \(head)") }
         if lifecycle == .frozen || lifecycle == .archived, e.type != .archived {
-            throw refuse(.refused, "frozen", "the status was frozen at seq \(frozenSeq.map(String.init) ?? "?") (now \(lifecycle.rawValue)) and accepts no more events" + (lifecycle == .frozen ? " but `archived`" : ""))
+            throw refuse(.refused, "frozen", lifecycle == .frozen
+                ? "the status was frozen at seq \(frozenSeq.map(String.init) ?? "?"): it accepts no more events (only the `archived` lifecycle event)"
+                : "the status is ARCHIVED (frozen at seq \(frozenSeq.map(String.init) ?? "?")): it accepts no more events")
         }
 
         if seq == -1 {
