@@ -182,6 +182,31 @@ import Glibc
         #expect(Set(failing) == ["tasks_complete", "latest_tests_pass"])
     }
 
+    /// A report re-signed (its report_hash recomputed) over a different head: `report --check`
+    /// and `verify` both fail; a Markdown file that differs from the JSON fails the check.
+    @Test func aReportThatDisagreesWithItsJournalIsCaught() async throws {
+        let (ws, file) = try await TestSupport.lockedWorkspace("life-report")
+        #expect(try lb(ws, "validate", "--persona", "SUPERVISOR").status == 0)
+        #expect(try lb(ws, "freeze", "--persona", "SUPERVISOR").status == 0)
+        let (jsonPath, mdPath) = ws.reportPaths(file)
+        let original = TestSupport.bytes(jsonPath)
+        var o = try #require(try JSONParser.parse(original).objectValue)
+        o["final_head_hash"] = .string(Digest256.of(Array("another head".utf8)).description)
+        o["report_hash"] = nil
+        o["report_hash"] = .string(Digest256.canonical(.object(o)).description)
+        try Data(PrettyJSON.bytes(.object(o))).write(to: URL(fileURLWithPath: jsonPath))
+        var r = try lb(ws, "report", "--check")
+        #expect(r.status == 6 && r.stderr.contains("final_head_hash"), "\(r.stderr)")
+        r = try lb(ws, "verify", "--json")
+        #expect(r.status == 6)
+        #expect(r.stdout.contains("report_mismatch"), "\(r.stdout)")
+        try Data(original).write(to: URL(fileURLWithPath: jsonPath))
+        #expect(try lb(ws, "verify").status == 0)
+        try Data("# Validation Report — something else\n".utf8).write(to: URL(fileURLWithPath: mdPath))
+        r = try lb(ws, "report", "--check")
+        #expect(r.status == 6 && r.stderr.contains(".md"), "\(r.stderr)")
+    }
+
     @Test func archiveMovesTheStateToTheNextActivePlan() async throws {
         let (ws, _) = try await TestSupport.lockedWorkspace("life-next")
         // A second plan, locked first in time? Lock EP-NEXT, then point the state back at EP-TEST by locking order.
