@@ -10,17 +10,19 @@ struct Logbook: AsyncParsableCommand {
         abstract: "Immutable execution plans and a live, tamper-evident record of their execution.",
         discussion: """
             A workspace holds state.txt, personas.json, keys/, plans (exec_plan_<g>.txt), status \
-            journals (exec_status_<g>.journal) and snapshots (exec_status_<g>.txt).
+            journals (exec_status_<g>.journal, rotated into exec_status_<g>_archive_<n>.jsonl.gz), \
+            snapshots (exec_status_<g>.txt), checkpoints and Validation Reports.
+            A plan's life: plan lock → task … → validate → freeze → archive.
             Exit codes: 0 ok, 2 bad input, 3 refused by a rule, 4 not found, 5 signature or key, \
             6 verification failed or data damaged, 7 I/O error.
             """,
         subcommands: [
             Init.self, PersonaCommand.self, PlanCommand.self, TaskCommand.self, StatusCommand.self,
-            LogCommand.self, WatchCommand.self, VerifyCommand.self, RecoverCommand.self, DemoCommand.self,
-            DemoAgentCommand.self, LoadCommand.self,
+            LogCommand.self, WatchCommand.self, VerifyCommand.self, RecoverCommand.self,
             ValidateCommand.self, FreezeCommand.self, ReportCommand.self, ArchiveCommand.self,
-            MigrateCommand.self,
             CheckpointCommand.self, ProveCommand.self, VerifyProofCommand.self, ConsistencyCommand.self,
+            MigrateCommand.self, DemoCommand.self,
+            DemoAgentCommand.self, LoadCommand.self,
         ]
     )
 
