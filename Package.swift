@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "LogbookCore", targets: ["LogbookCore"]),
         .library(name: "LogbookFileStore", targets: ["LogbookFileStore"]),
         .executable(name: "logbook", targets: ["logbook"]),
+        .executable(name: "logbook-bench", targets: ["logbook-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -40,6 +41,17 @@ let package = Package(
                 "LogbookFileStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The performance suite (issue 5): every scenario against its baseline in one run.
+        // `swift run -c release logbook-bench` (full) or `--smoke` (tiny sizes, seconds).
+        .executableTarget(
+            name: "logbook-bench",
+            dependencies: [
+                "LogbookCore",
+                "LogbookFileStore",
+                "CLogbookShims",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

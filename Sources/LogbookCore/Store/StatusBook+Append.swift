@@ -137,6 +137,12 @@ extension StatusBook {
         let e = Event.make(seq: state.seq + 1, prev: state.head ?? state.planDigest ?? Digest256.of([]), ts: ts, g: g, plan: plan,
                            task: r.task, persona: r.persona, archetype: state.personas[r.persona]?.archetype,
                            type: r.type, data: data, traceID: r.traceID, idempotencyKey: r.idempotencyKey, signer: signer)
+        if let keys = options.verifyKeys, let sig = e.sig {
+            guard let kid = e.keyID, let pk = keys[kid], pk.persona == e.persona, pk.isValid(signature: sig, for: e.hash) else {
+                throw LogbookError(.badSignature, "the signature of \(r.persona)'s event does not verify with the key personas.json has for \(e.keyID ?? "(none)")",
+                                   plan: plan, task: r.task, rule: "signature")
+            }
+        }
         let line = e.line  // canonicalised once: checked here, written by the store
         let size = line.count
         guard size <= Event.maxLineBytes else {

@@ -19,6 +19,10 @@ public final class StatusBook: Sendable {
         public var now: @Sendable () -> Date
         /// The workspace g recorded in each event (read, not advanced).
         public var currentG: @Sendable () throws -> Int
+        /// The server path: when set, every signed event's signature is verified with the key of
+        /// its `key_id` here (the persona registry's keys) before it is written; an event that
+        /// would not verify is refused (`badSignature`) and nothing is written.
+        public var verifyKeys: [String: PublicKey]?
 
         /// Called after each durable commit with the keys that signed its events (the file store
         /// uses it to sign a checkpoint when the commit rotated the journal). Errors are the
@@ -27,11 +31,13 @@ public final class StatusBook: Sendable {
 
         public init(snapshotInterval: Int = 64, now: @escaping @Sendable () -> Date = { Date() },
                     currentG: @escaping @Sendable () throws -> Int = { 0 },
-                    afterCommit: (@Sendable (_ signers: [SigningKey]) async -> Void)? = nil) {
+                    afterCommit: (@Sendable (_ signers: [SigningKey]) async -> Void)? = nil,
+                    verifyKeys: [String: PublicKey]? = nil) {
             self.snapshotInterval = snapshotInterval
             self.now = now
             self.currentG = currentG
             self.afterCommit = afterCommit
+            self.verifyKeys = verifyKeys
         }
     }
 

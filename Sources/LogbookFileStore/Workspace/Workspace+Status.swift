@@ -3,14 +3,23 @@ import LogbookCore
 
 extension Workspace {
     /// Opens the status of a locked plan for reading and writing.
-    public func book(_ file: PlanFile, snapshotInterval: Int = 64) async throws -> StatusBook {
+    ///
+    /// With `verifySignatures` (the server path), every event's signature is verified against
+    /// personas.json before it is written.
+    public func book(_ file: PlanFile, snapshotInterval: Int = 64, verifySignatures: Bool = false) async throws -> StatusBook {
         guard file.document.isLocked else {
             throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
         }
         let spec = try file.document.spec()
         let ws = self
+        var keys: [String: PublicKey]?
+        if verifySignatures {
+            keys = [:]
+            for p in try personas().personas.values { if let k = p.publicKey { keys?[k.keyID] = k } }
+        }
         let options = StatusBook.Options(snapshotInterval: snapshotInterval, currentG: { try ws.readState().g },
-                                         afterCommit: { signers in await ws.signRotationCheckpoint(file, signers: signers) })
+                                         afterCommit: { signers in await ws.signRotationCheckpoint(file, signers: signers) },
+                                         verifyKeys: keys)
         return try await StatusBook.open(store: store, ref: file.journalRef, plan: spec, options: options)
     }
 

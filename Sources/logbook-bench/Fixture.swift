@@ -1,0 +1,131 @@
+import Dispatch
+import Foundation
+import LogbookCore
+import LogbookFileStore
+
+/// Workspaces and journals for the scenarios: a plan of `tasks` tasks (L1…Ln) all assigned to
+/// LOADER, locked by SUPERVISOR, and journals grown to a given length quickly (events signed on
+/// all cores, written in large durable batches through the real store).
+enum Fixture {
+    static let persona = "LOADER"
+    /// The size of a progress event line, like a real one (issue 5: ~400 bytes of JSON).
+    static let recordBytes = 400
+
+    static func workspace(_ path: String, tasks: Int) async throws -> (Workspace, PlanFile) {
+        try? FileManager.default.removeItem(atPath: path)
+        let ws = try Workspace.create(at: path)
+        try await ws.addPersona("SUPERVISOR", role: .supervisor)
+        try await ws.addPersona(persona, role: .worker)
+        let list: [JSONValue] = (1...tasks).map { i in
+            ["task_id": .string("L\(i)"), "title": .string("load task \(i)"), "assigned_agent_persona": .string(persona),
+             "max_retries": 0, "dependencies": []]
+        }
+        let plan: JSONValue = ["payload": ["execution_plan_id": "EP-BENCH", "plan_definition": ["goal": "benchmark"], "tasks": .array(list)]]
+        _ = try await ws.importPlan(bytes: CanonicalJSON.bytes(plan), name: "bench.json")
+        let (file, _) = try await ws.lockPlan("EP-BENCH", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"))
+        return (ws, file)
+    }
+
+    /// A note that makes a progress event line about ``recordBytes`` long.
+    static func note(percent: Int = 50, task: String = "L1") -> String {
+        let key = SigningKey(generatingFor: persona)
+        let e = Event.make(seq: 123_456, prev: Digest256.of([1]), ts: Timestamp.string(Date()), g: 2, plan: "EP-BENCH", task: task,
+                           persona: persona, archetype: persona, type: .progress,
+                           data: ["percent": JSONValue(percent), "note": ""], signer: key)
+        return filler(max(0, recordBytes - e.line.count))
+    }
+
+    static func filler(_ n: Int) -> String {
+        let words = "unit tests pass for the limiter; next the load test on staging with two replicas; "
+        var s = ""
+        while s.utf8.count < n { s += words }
+        return String(s.utf8.prefix(n))!
+    }
+
+    static func progress(_ task: String, _ i: Int, note: String) -> EventRequest {
+        EventRequest(type: .progress, task: task, persona: persona, data: ["percent": JSONValue(i % 101), "note": .string(note)])
+    }
+
+    /// Starts every task (real submits, 64 at a time, group committed).
+    static func startAll(_ ws: Workspace, _ file: PlanFile) async throws {
+        let book = try await ws.book(file)
+        let key = try ws.signingKey(for: persona)
+        let ids = book.plan.tasks.map(\.id)
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            for lane in 0..<64 {
+                g.addTask {
+                    var i = lane
+                    while i < ids.count {
+                        _ = try await book.submit(EventRequest(type: .started, task: ids[i], persona: persona), signer: key)
+                        i += 64
+                    }
+                }
+            }
+            try await g.waitForAll()
+        }
+    }
+
+    /// Appends progress events until the journal holds `total` events, then writes the snapshot,
+    /// as a writer would have. Every task must be started.
+    static func grow(_ ws: Workspace, _ file: PlanFile, to total: Int) async throws {
+        let book = try await ws.book(file)
+        var state = try await book.state()
+        let ref = file.journalRef
+        let key = try ws.signingKey(for: persona)
+        let kid = key.publicKey.keyID
+        let g = try ws.readState().g
+        let archetype = state.personas[persona]?.archetype
+        let ids = book.plan.tasks.map(\.id)
+        let note = Self.note()
+        var cursor: Int64 = 0
+        try await ws.store.forEachLine(ref) { cursor = $0.end }
+        let chunk = 8192
+        while state.seq + 1 < total {
+            let n = min(chunk, total - state.seq - 1)
+            let ts = Timestamp.string(Date())
+            // The chain is sequential: seq, prev and hash. Signing is not: it runs on every core.
+            var events: [Event] = []
+            events.reserveCapacity(n)
+            var prev = state.head!
+            for k in 0..<n {
+                let seq = state.seq + 1 + k
+                var e = Event.make(seq: seq, prev: prev, ts: ts, g: g, plan: file.id, task: ids[seq % ids.count], persona: persona,
+                                   archetype: archetype, type: .progress,
+                                   data: ["percent": JSONValue(seq % 101), "note": .string(note)], signer: nil)
+                e.keyID = kid
+                e.hash = e.computedHash
+                prev = e.hash
+                events.append(e)
+            }
+            let lines = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: n)
+            lines.initialize(repeating: [])
+            defer { lines.deallocate() }
+            nonisolated(unsafe) var shared = events
+            nonisolated(unsafe) let out = lines
+            shared.withUnsafeMutableBufferPointer { buf in
+                nonisolated(unsafe) let b = buf
+                let parts = ProcessInfo.processInfo.activeProcessorCount * 4
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    var k = p
+                    while k < n {
+                        b[k].sig = key.sign(b[k].hash)
+                        out[k] = b[k].line
+                        k += parts
+                    }
+                }
+            }
+            for e in shared { try state.apply(e) }
+            let batch = Array(lines)
+            cursor = try await ws.store.append(ref, from: cursor) { newer in
+                guard newer.isEmpty else { throw BenchError("another writer appended while the fixture was growing") }
+                return batch
+            }
+        }
+        try await ws.store.storeSnapshot(ref, PrettyJSON.bytes(state.snapshot(cursor: cursor)), seq: state.seq)
+    }
+
+    static func journalBytes(_ ws: Workspace, _ file: PlanFile) -> Int {
+        let attrs = try? FileManager.default.attributesOfItem(atPath: ws.store.journalPath(file.journalRef))
+        return (attrs?[.size] as? NSNumber)?.intValue ?? 0
+    }
+}

@@ -1,0 +1,129 @@
+import Crypto
+import Foundation
+import LogbookCore
+import LogbookFileStore
+
+/// How cost grows with the journal: a 1,000-task plan at 10³…10⁶ events. For each size:
+/// `status --json` p50, `verify` time and peak RSS, and the append latency (CLI spawn to exit,
+/// and one durable in-process submit). Scenarios 5, 6 and 8 read the largest and smallest.
+struct GrowthPoint {
+    var events: Int
+    var journalBytes: Int
+    var statusP50: Double
+    var verifySeconds: Double
+    var verifyRSSKiB: Int
+    var cliAppendP50: Double
+    var submitP50: Double
+    var openSeconds: Double
+    var journalPath: String
+}
+
+enum Growth {
+    static func run(_ c: Config) async throws -> [GrowthPoint] {
+        let cli = try Paths.logbookCLI()
+        let note = Fixture.note()
+        var points: [GrowthPoint] = []
+        var ws: Workspace?, file: PlanFile?
+        for size in c.growthSizes {
+            if ws == nil {
+                let (w, f) = try await Fixture.workspace(c.dir + "/growth", tasks: c.growthTasks)
+                try await Fixture.startAll(w, f)
+                ws = w; file = f
+            }
+            let w = ws!, f = file!
+            let g0 = nowNS()
+            try await Fixture.grow(w, f, to: size)
+            log("growth: journal at \(size) events (\(String(format: "%.1f", seconds(nowNS() - g0))) s to write)")
+            let events = try await w.book(f).state().seq + 1
+            let bytes = Fixture.journalBytes(w, f)
+
+            var status: [Double] = []
+            for i in -1..<c.cliRuns {
+                let t = try Child.run([cli, "status", "--json", "--workspace", w.root]).seconds
+                if i >= 0 { status.append(t) }
+            }
+            let v = try Child.run([cli, "verify", "--workspace", w.root])
+            log("growth: verify of \(events) events: \(fmtMS(v.seconds)), peak RSS \(v.maxRSSKiB / 1024) MiB")
+            var appends: [Double] = []
+            for i in 0..<max(3, c.cliRuns / 3) {
+                let t = try Child.run([cli, "task", "progress", "L\(i + 1)", "--percent", "7", "--note", note,
+                                       "--persona", Fixture.persona, "--workspace", w.root]).seconds
+                appends.append(t)
+            }
+            let o0 = nowNS()
+            let book = try await w.book(f)
+            let openS = seconds(nowNS() - o0)
+            let key = try w.signingKey(for: Fixture.persona)
+            var submits: [Double] = []
+            for i in 0..<20 {
+                let t0 = nowNS()
+                _ = try await book.submit(Fixture.progress("L\(i + 1)", i, note: note), signer: key)
+                submits.append(seconds(nowNS() - t0))
+            }
+            points.append(GrowthPoint(events: events, journalBytes: bytes, statusP50: median(status), verifySeconds: v.seconds,
+                                      verifyRSSKiB: v.maxRSSKiB, cliAppendP50: median(appends), submitP50: median(submits),
+                                      openSeconds: openS, journalPath: w.store.journalPath(f.journalRef)))
+        }
+        return points
+    }
+
+    static func print(_ points: [GrowthPoint]) {
+        Swift.print("\nGrowth (\(points.first.map { _ in "1 plan" } ?? "")): cost against journal length")
+        Swift.print("| events | journal | status --json p50 | verify | verify ev/s | verify peak RSS | CLI append p50 | submit p50 (in-process) | book open |")
+        Swift.print("|---|---|---|---|---|---|---|---|---|")
+        for p in points {
+            Swift.print("| \(p.events) | \(String(format: "%.1f", Double(p.journalBytes) / 1_048_576)) MiB | \(fmtMS(p.statusP50)) | \(fmtMS(p.verifySeconds)) | \(fmtRate(Double(p.events) / p.verifySeconds)) | \(p.verifyRSSKiB / 1024) MiB | \(fmtMS(p.cliAppendP50)) | \(fmtMS(p.submitP50)) | \(fmtMS(p.openSeconds)) |")
+        }
+        guard let a = points.first, let b = points.last, b.events > a.events else { return }
+        let n = Double(b.events) / Double(a.events)
+        func shape(_ x: Double, _ y: Double) -> String {
+            let r = y / x
+            return String(format: "×%.2f", r) + (r < 1.5 ? " (flat)" : r > n / 3 ? " (linear)" : " (sublinear)")
+        }
+        Swift.print("From \(a.events) to \(b.events) events (×\(Int(n))): status \(shape(a.statusP50, b.statusP50)), verify \(shape(a.verifySeconds, b.verifySeconds)), verify RSS \(shape(Double(a.verifyRSSKiB), Double(b.verifyRSSKiB))), CLI append \(shape(a.cliAppendP50, b.cliAppendP50)), submit \(shape(a.submitP50, b.submitP50)), book open \(shape(a.openSeconds, b.openSeconds))")
+    }
+
+    /// Scenario 5: verify rate against cores × the single-core Ed25519 verify rate, and peak RSS.
+    static func verifyRows(_ points: [GrowthPoint], _ c: Config) -> [Row] {
+        guard let p = points.last else { return [] }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let one = ed25519VerifyRate(seconds: c.cryptoSeconds)
+        let limit = Double(cores) * one
+        let rate = Double(p.events) / p.verifySeconds
+        let mib = Double(p.verifyRSSKiB) / 1024
+        return [
+            Row(id: "5a", scenario: "verify, \(p.events)-event signed journal", logbook: fmtRate(rate),
+                baseline: fmtRate(limit) + " = \(cores) × Ed25519 verify", ratio: rate / limit, target: "≥ 0.8 × cores × 1-core", met: rate / limit >= 0.8),
+            Row(id: "5b", scenario: "verify peak RSS, \(p.events) events", logbook: String(format: "%.1f MiB", mib),
+                baseline: "64 MiB limit", ratio: mib / 64, target: "≤ 64 MiB", met: mib <= 64),
+        ]
+    }
+
+    /// Scenario 6: `status --json` for 1,000 tasks, longest journal against the shortest, and p50.
+    static func statusRows(_ points: [GrowthPoint], _ c: Config) -> [Row] {
+        guard let a = points.first, let b = points.last else { return [] }
+        return [
+            Row(id: "6a", scenario: "status --json, \(c.growthTasks) tasks, \(b.events) events", logbook: fmtMS(b.statusP50),
+                baseline: fmtMS(a.statusP50) + " at \(a.events) events", ratio: b.statusP50 / a.statusP50, target: "≤ 1.5 ×",
+                met: b.statusP50 / a.statusP50 <= 1.5),
+            Row(id: "6b", scenario: "status --json p50, \(c.growthTasks) tasks, \(b.events) events", logbook: fmtMS(b.statusP50),
+                baseline: "50 ms", ratio: b.statusP50 / 0.05, target: "≤ 50 ms", met: b.statusP50 <= 0.05),
+        ]
+    }
+
+    /// Single-core Ed25519 verifications per second (swift-crypto, the primitive verify uses).
+    static func ed25519VerifyRate(seconds limit: Double) -> Double {
+        let key = Curve25519.Signing.PrivateKey()
+        let pk = key.publicKey
+        let msgs = (0..<256).map { i in Array(SHA256.hash(data: [UInt8(i)])) }
+        let sigs = msgs.map { try! key.signature(for: $0) }
+        var n = 0
+        let t0 = nowNS()
+        let end = t0 + UInt64(limit * 1e9)
+        while nowNS() < end {
+            for i in 0..<64 { precondition(pk.isValidSignature(sigs[(n + i) % 256], for: msgs[(n + i) % 256])) }
+            n += 64
+        }
+        return Double(n) / seconds(nowNS() - t0)
+    }
+}
