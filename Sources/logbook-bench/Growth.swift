@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Foundation
 import LogbookCore
 import LogbookFileStore
@@ -11,6 +12,9 @@ struct GrowthPoint {
     var journalBytes: Int
     var statusP50: Double
     var verifySeconds: Double
+    var verifyCPUSeconds: Double
+    /// Ed25519 verifications per second on all cores, measured just before and after this verify.
+    var ed25519AllCores: Double
     var verifyRSSKiB: Int
     var cliAppendP50: Double
     var submitP50: Double
@@ -42,8 +46,10 @@ enum Growth {
                 let t = try Child.run([cli, "status", "--json", "--workspace", w.root]).seconds
                 if i >= 0 { status.append(t) }
             }
-            let v = try Child.run([cli, "verify", "--workspace", w.root])
-            log("growth: verify of \(events) events: \(fmtMS(v.seconds)), peak RSS \(v.maxRSSKiB / 1024) MiB")
+            let e0 = ed25519VerifyRate(seconds: c.cryptoSeconds / 2, threads: ProcessInfo.processInfo.activeProcessorCount)
+            let v = try Child.measured([cli, "verify", "--workspace", w.root], dir: c.dir)
+            let e1 = ed25519VerifyRate(seconds: c.cryptoSeconds / 2, threads: ProcessInfo.processInfo.activeProcessorCount)
+            log("growth: verify of \(events) events: \(fmtMS(v.seconds)) (\(fmtMS(v.cpuSeconds)) CPU), peak RSS \(v.maxRSSKiB / 1024) MiB")
             var appends: [Double] = []
             for i in 0..<max(3, c.cliRuns / 3) {
                 let t = try Child.run([cli, "task", "progress", "L\(i + 1)", "--percent", "7", "--note", note,
@@ -61,6 +67,7 @@ enum Growth {
                 submits.append(seconds(nowNS() - t0))
             }
             points.append(GrowthPoint(events: events, journalBytes: bytes, statusP50: median(status), verifySeconds: v.seconds,
+                                      verifyCPUSeconds: v.cpuSeconds, ed25519AllCores: (e0 + e1) / 2,
                                       verifyRSSKiB: v.maxRSSKiB, cliAppendP50: median(appends), submitP50: median(submits),
                                       openSeconds: openS, journalPath: w.store.journalPath(f.journalRef)))
         }
@@ -68,11 +75,11 @@ enum Growth {
     }
 
     static func print(_ points: [GrowthPoint]) {
-        Swift.print("\nGrowth (\(points.first.map { _ in "1 plan" } ?? "")): cost against journal length")
-        Swift.print("| events | journal | status --json p50 | verify | verify ev/s | verify peak RSS | CLI append p50 | submit p50 (in-process) | book open |")
-        Swift.print("|---|---|---|---|---|---|---|---|---|")
+        Swift.print("\nGrowth: cost against journal length (one plan, growing)")
+        Swift.print("| events | journal | status --json p50 | verify | verify ev/s | verify ev/CPU-s | verify peak RSS | CLI append p50 | submit p50 (in-process) | book open |")
+        Swift.print("|---|---|---|---|---|---|---|---|---|---|")
         for p in points {
-            Swift.print("| \(p.events) | \(String(format: "%.1f", Double(p.journalBytes) / 1_048_576)) MiB | \(fmtMS(p.statusP50)) | \(fmtMS(p.verifySeconds)) | \(fmtRate(Double(p.events) / p.verifySeconds)) | \(p.verifyRSSKiB / 1024) MiB | \(fmtMS(p.cliAppendP50)) | \(fmtMS(p.submitP50)) | \(fmtMS(p.openSeconds)) |")
+            Swift.print("| \(p.events) | \(String(format: "%.1f", Double(p.journalBytes) / 1_048_576)) MiB | \(fmtMS(p.statusP50)) | \(fmtMS(p.verifySeconds)) | \(fmtRate(Double(p.events) / p.verifySeconds)) | \(fmtRate(Double(p.events) / p.verifyCPUSeconds)) | \(p.verifyRSSKiB / 1024) MiB | \(fmtMS(p.cliAppendP50)) | \(fmtMS(p.submitP50)) | \(fmtMS(p.openSeconds)) |")
         }
         guard let a = points.first, let b = points.last, b.events > a.events else { return }
         let n = Double(b.events) / Double(a.events)
@@ -84,16 +91,24 @@ enum Growth {
     }
 
     /// Scenario 5: verify rate against cores × the single-core Ed25519 verify rate, and peak RSS.
+    /// The machine is shared, so the rows also give the all-core Ed25519 rate measured around
+    /// the verify (what the cores actually delivered) and verify's events per CPU-second against
+    /// the single-core rate (the part of verify's work that is Ed25519, whatever the load).
     static func verifyRows(_ points: [GrowthPoint], _ c: Config) -> [Row] {
         guard let p = points.last else { return [] }
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let one = ed25519VerifyRate(seconds: c.cryptoSeconds)
+        let one = ed25519VerifyRate(seconds: c.cryptoSeconds, threads: 1)
         let limit = Double(cores) * one
         let rate = Double(p.events) / p.verifySeconds
+        let perCPU = Double(p.events) / p.verifyCPUSeconds
         let mib = Double(p.verifyRSSKiB) / 1024
         return [
             Row(id: "5a", scenario: "verify, \(p.events)-event signed journal", logbook: fmtRate(rate),
-                baseline: fmtRate(limit) + " = \(cores) × Ed25519 verify", ratio: rate / limit, target: "≥ 0.8 × cores × 1-core", met: rate / limit >= 0.8),
+                baseline: fmtRate(limit) + " = \(cores) × 1-core Ed25519", ratio: rate / limit, target: "≥ 0.8 × cores × 1-core", met: rate / limit >= 0.8),
+            Row(id: "5a'", scenario: "  same, against all-core Ed25519 measured around it", logbook: fmtRate(rate),
+                baseline: fmtRate(p.ed25519AllCores) + " all-core Ed25519", ratio: rate / p.ed25519AllCores, target: "(≥ 0.8, load-fair)", met: nil),
+            Row(id: "5a''", scenario: "  same, per CPU-second (Ed25519 share of verify)", logbook: fmtRate(perCPU) + "/CPU-s",
+                baseline: fmtRate(one) + " 1-core Ed25519", ratio: perCPU / one, target: "(≥ 0.8 needed)", met: nil),
             Row(id: "5b", scenario: "verify peak RSS, \(p.events) events", logbook: String(format: "%.1f MiB", mib),
                 baseline: "64 MiB limit", ratio: mib / 64, target: "≤ 64 MiB", met: mib <= 64),
         ]
@@ -111,19 +126,27 @@ enum Growth {
         ]
     }
 
-    /// Single-core Ed25519 verifications per second (swift-crypto, the primitive verify uses).
-    static func ed25519VerifyRate(seconds limit: Double) -> Double {
+    /// Ed25519 verifications per second (swift-crypto, the primitive verify uses) on `threads` threads.
+    static func ed25519VerifyRate(seconds limit: Double, threads: Int) -> Double {
         let key = Curve25519.Signing.PrivateKey()
-        let pk = key.publicKey
+        let raw = key.publicKey.rawRepresentation
         let msgs = (0..<256).map { i in Array(SHA256.hash(data: [UInt8(i)])) }
         let sigs = msgs.map { try! key.signature(for: $0) }
-        var n = 0
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: threads)
+        counts.initialize(repeating: 0)
+        defer { counts.deallocate() }
+        nonisolated(unsafe) let out = counts
         let t0 = nowNS()
         let end = t0 + UInt64(limit * 1e9)
-        while nowNS() < end {
-            for i in 0..<64 { precondition(pk.isValidSignature(sigs[(n + i) % 256], for: msgs[(n + i) % 256])) }
-            n += 64
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let pk = try! Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            var n = 0
+            while nowNS() < end {
+                for i in 0..<64 { precondition(pk.isValidSignature(sigs[(n + i) % 256], for: msgs[(n + i) % 256])) }
+                n += 64
+            }
+            out[t] = n
         }
-        return Double(n) / seconds(nowNS() - t0)
+        return Double(counts.reduce(0, +)) / seconds(nowNS() - t0)
     }
 }

@@ -137,6 +137,24 @@ struct Child {
         return (exited ? (st >> 8) & 0xff : 128 + (st & 0x7f), ru)
     }
 
+    /// This process's own peak RSS (VmHWM of its current memory map), in KiB.
+    static func ownMaxRSSKiB() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// Runs `argv` under the `_rss` helper: wall seconds (spawn to exit) and the child's own peak RSS.
+    static func measured(_ argv: [String], dir: String) throws -> (seconds: Double, maxRSSKiB: Int, cpuSeconds: Double) {
+        let out = dir + "/rss-\(getpid())-\(nowNS()).out"
+        _ = try run([Paths.selfBinary, "_rss", "--"] + argv, stdout: out)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        let p = text.split(separator: "\n").last { $0.hasPrefix("rss ") }?.split(separator: " ") ?? []
+        guard p.count == 5, let kib = Int(p[1]), let ns = UInt64(p[2]), let own = Int(p[3]), let cpu = UInt64(p[4]) else { throw BenchError("bad _rss output: \(text)") }
+        if kib <= own { log("peak RSS \(kib) KiB is not above the measuring helper's own \(own) KiB: it is an upper bound") }
+        return (seconds(ns), kib, seconds(cpu))
+    }
+
     /// Runs to completion; returns wall seconds (spawn to exit) and peak RSS in KiB; throws on a non-zero exit.
     static func run(_ argv: [String], stdout: String? = nil, env: [String: String] = [:]) throws -> (seconds: Double, maxRSSKiB: Int) {
         let t0 = nowNS()

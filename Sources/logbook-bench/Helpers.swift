@@ -33,6 +33,18 @@ enum Helper {
             let t0 = nowNS()
             for i in 0..<count { _ = try await book.submit(Fixture.progress(task, i, note: note), signer: key) }
             print("span \(t0) \(nowNS()) \(count)")
+        case "_rss":
+            // Peak RSS of a command. Run from this small fresh process because Linux counts, in a
+            // child's ru_maxrss, the memory of the process it was spawned from (vfork + exec).
+            guard let i = args.firstIndex(of: "--") else { throw BenchError("_rss needs -- COMMAND") }
+            let own = Child.ownMaxRSSKiB()
+            let t0 = nowNS()
+            let child = try Child.spawn(Array(args[(i + 1)...]))
+            let (status, ru) = child.wait()
+            let t1 = nowNS()
+            guard status == 0 else { throw BenchError("\(args[i + 1]) exited with \(status)") }
+            let cpuNS = (Int(ru.ru_utime.tv_sec) + Int(ru.ru_stime.tv_sec)) * 1_000_000_000 + (Int(ru.ru_utime.tv_usec) + Int(ru.ru_stime.tv_usec)) * 1000
+            print("rss \(ru.ru_maxrss) \(t1 - t0) \(own) \(cpuNS)")
         default:
             throw BenchError("unknown helper mode \(mode)")
         }

@@ -7,6 +7,8 @@ import LogbookFileStore
 ///   swift run -c release logbook-bench            the full suite (about 15–25 minutes)
 ///   swift run logbook-bench --smoke               tiny sizes, seconds (CI)
 ///   … --only 1,2,4   only these scenarios (1–8, g = growth; 5, 6 and 8 need the growth run)
+///   … --sizes 1000,100000   journal sizes of the growth table (default 10³…10⁶; smoke 10³, 3·10³)
+///   … --runs N       spawns per CLI p50 (default 31; smoke 5)
 ///   … --dir DIR      work folder (default: a new folder under $TMPDIR; removed unless --keep)
 let args = Array(CommandLine.arguments.dropFirst())
 if let mode = args.first, mode.hasPrefix("_") {
@@ -17,7 +19,7 @@ if let mode = args.first, mode.hasPrefix("_") {
     exit(0)
 }
 if args.contains("--help") || args.contains("-h") {
-    print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8] [--dir DIR] [--keep]")
+    print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8,g] [--sizes N,N,…] [--runs N] [--dir DIR] [--keep]")
     exit(0)
 }
 let smoke = args.contains("--smoke")
@@ -26,7 +28,9 @@ let only = Helper.option(args, "--only").map { Set($0.split(separator: ",").map(
 func selected(_ s: String) -> Bool { only == nil || only!.contains(s) }
 let dir = Helper.option(args, "--dir") ?? (NSTemporaryDirectory() + "/logbook-bench-\(UUID().uuidString.prefix(8))")
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-let config = Config.make(smoke: smoke, dir: dir)
+var config = Config.make(smoke: smoke, dir: dir)
+if let sizes = Helper.option(args, "--sizes") { config.growthSizes = sizes.split(separator: ",").compactMap { Int($0) } }
+if let runs = Helper.option(args, "--runs").flatMap(Int.init) { config.cliRuns = runs }
 
 print("logbook-bench \(smoke ? "--smoke" : "(full)"): \(ProcessInfo.processInfo.activeProcessorCount) cores, work folder \(dir)")
 let started = nowNS()

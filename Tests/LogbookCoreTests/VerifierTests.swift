@@ -286,3 +286,42 @@ struct VerifierTests {
         expectFailure(try await w.verify(), .edited, seq: 2)
     }
 }
+
+/// The order-free line checks `verify` runs on every core (parse, canonical form, hash, signature).
+@Suite("Verifier prechecks")
+struct VerifierPrecheckTests {
+    static let key = SigningKey(generatingFor: "DEV")
+
+    static func event(task: String? = "T1", data: JSONObject, trace: String? = nil, idem: String? = nil, signed: Bool = true) -> Event {
+        Event.make(seq: 7, prev: Digest256.of([7]), ts: "2026-11-25T22:33:47.139Z", g: 3, plan: "EP-1", task: task,
+                   persona: "DEV", archetype: signed ? "IMPLEMENTER" : nil, type: .progress, data: data,
+                   traceID: trace, idempotencyKey: idem, signer: signed ? key : nil)
+    }
+
+    static let events: [Event] = [
+        event(data: ["percent": 40, "note": "plain"]),
+        event(task: nil, data: ["percent": 1]),
+        event(data: ["percent": 2, "hash": "sha256:00", "sig": "x", "nested": ["hash": ["sig": "\"}{,"]]], signed: false),
+        event(data: ["percent": 3, "note": "é \u{1F600} \\ \" , } {"], trace: "4bf92f3577b34da6a3ce929d0e0e4736", idem: "k-1"),
+        event(data: [:], idem: "only-key", signed: false),
+    ]
+
+    @Test(arguments: 0..<events.count) func aCanonicalLinePassesAndItsHashMatches(_ i: Int) {
+        let e = Self.events[i]
+        var line = e.line
+        line.removeLast()
+        let c = Verifier.precheck(JournalLine(bytes: line, end: 0), keys: [Self.key.publicKey.keyID: Self.key.publicKey])
+        #expect(c.isCanonical)
+        #expect(c.isHashValid)
+        #expect(c.eventHash == e.hash)
+    }
+
+    @Test(arguments: 0..<events.count) func aReformattedLineIsNotCanonical(_ i: Int) {
+        var line = Self.events[i].line
+        line.removeLast()
+        let spaced = Array(String(decoding: line, as: UTF8.self).replacingOccurrences(of: "\",\"", with: "\", \"").utf8)
+        let c = Verifier.precheck(JournalLine(bytes: spaced, end: 0), keys: [:])
+        #expect(!c.isCanonical)
+        #expect(!c.isHashValid)
+    }
+}

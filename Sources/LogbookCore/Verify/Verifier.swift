@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Checks a status journal line by line in constant memory (SPEC §9).
 ///
 /// Feed every line in order with ``feed(_:)``, then call ``finish()``. The first failure stops
@@ -44,9 +47,26 @@ public struct Verifier {
     /// Checks the next line.
     public mutating func feed(_ line: JournalLine) {
         guard report.failure == nil else { return }
+        feed(line, Verifier.precheck(line, keys: keys))
+    }
+
+    /// Checks the next lines, in order, with their ``LineCheck``s from ``precheck(_:keys:)``
+    /// (which may run ahead, on other cores).
+    public mutating func feed(_ lines: [JournalLine], checks: [LineCheck]) {
+        precondition(lines.count == checks.count)
+        for (line, c) in zip(lines, checks) {
+            guard report.failure == nil else { return }
+            feed(line, c)
+        }
+    }
+
+    /// The keys signatures are checked with (personas.json's, by key id), for ``precheck(_:keys:)``.
+    public var signatureKeys: [String: PublicKey] { keys }
+
+    mutating func feed(_ line: JournalLine, _ pre: LineCheck) {
         if let g = gap {
             // Only looking for the missing seq now.
-            if let e = try? Event(line: line.bytes), e.seq == g.missing {
+            if let e = pre.event, e.seq == g.missing {
                 fail(g.missing, .reordered, g.found == g.missing + 1
                      ? "seq \(g.found) comes before seq \(g.missing) (lines swapped)"
                      : "seq \(g.missing) appears later in the journal; seq \(g.found) stands in its place (lines out of order)")
@@ -54,17 +74,16 @@ public struct Verifier {
             return
         }
         let expected = state.seq + 1
-        let e: Event
-        do { e = try Event(line: line.bytes) } catch {
-            fail(expected, .unparseable, "line \(expected + 1) of the journal is not a valid event: \(error.message)")
+        guard let e = pre.event else {
+            fail(expected, .unparseable, "line \(expected + 1) of the journal is not a valid event: \(pre.parseError ?? "unparseable")")
             return
         }
         // Content first: a line whose bytes or hash do not match was edited, whatever seq it claims.
-        if CanonicalJSON.bytes(e.json) != line.bytes {
+        if !pre.canonical {
             fail(expected, .edited, "line \(expected + 1) (seq \(e.seq)) is not in canonical form (its bytes were changed)")
             return
         }
-        if e.computedHash != e.hash {
+        if !pre.hashMatches {
             fail(expected, .edited, "line \(expected + 1) (seq \(e.seq)): the content does not match its hash \(e.hash) (an edited field)")
             return
         }
@@ -80,10 +99,10 @@ public struct Verifier {
             }
             return
         }
-        check(line, e)
+        check(line, e, signatureValid: pre.signatureValid)
     }
 
-    mutating func check(_ line: JournalLine, _ e: Event) {
+    mutating func check(_ line: JournalLine, _ e: Event, signatureValid: Bool) {
         let seq = e.seq
         if seq == 0 {
             checkGenesis(e)
@@ -104,7 +123,8 @@ public struct Verifier {
                 fail(seq, .unknownKey, "key \(kid) is not in personas.json")
                 return
             }
-            guard pk.persona == e.persona, pk.isValid(signature: sig, for: e.hash) else {
+            // `signatureValid` is pk.isValid(signature: sig, for: e.hash), computed by precheck.
+            guard pk.persona == e.persona, signatureValid else {
                 fail(seq, .forgedSignature, "the signature does not verify with \(kid)")
                 return
             }
@@ -193,4 +213,109 @@ public struct Verifier {
 
     /// The state replayed so far.
     public var replayedState: StatusState { state }
+}
+
+/// What can be checked of one journal line without the lines before it: that it parses, is in
+/// canonical form, matches its hash, and that its signature verifies with the key its `key_id`
+/// names. Independent per line, so ``Verifier/precheck(_:keys:)`` runs it on every core; the
+/// checks that need order (seq, chain, trusted key, rules, snapshot) stay in ``Verifier/feed(_:checks:)``.
+public struct LineCheck: Sendable {
+    let event: Event?
+    let parseError: String?
+    let canonical: Bool
+    let hashMatches: Bool
+    let signatureValid: Bool
+
+    /// The `hash` the line carries, if it parsed as an event.
+    public var eventHash: Digest256? { event?.hash }
+    /// Whether the line is exactly the RFC 8785 form of the event it parses to.
+    public var isCanonical: Bool { canonical }
+    /// Whether the line is canonical and its content hashes to its `hash`.
+    public var isHashValid: Bool { hashMatches }
+}
+
+extension Verifier {
+    /// The order-free checks of one line.
+    public static func precheck(_ line: JournalLine, keys: [String: PublicKey]) -> LineCheck {
+        let e: Event
+        do { e = try Event(line: line.bytes) } catch {
+            return LineCheck(event: nil, parseError: error.message, canonical: false, hashMatches: false, signatureValid: false)
+        }
+        // One canonicalisation serves both checks: the hashed form, and the line's canonical form
+        // rebuilt from it by inserting the `hash` and `sig` members where RFC 8785 sorts them.
+        let hashed = CanonicalJSON.bytes(e.hashedJSON)
+        let canonical = insertingHashAndSignature(hashed, hash: e.hash, sig: e.sig) == line.bytes
+        let hashMatches = canonical && Digest256.of(hashed) == e.hash
+        var valid = false
+        if hashMatches, let sig = e.sig, let kid = e.keyID, let pk = keys[kid] {
+            valid = pk.isValid(signature: sig, for: e.hash)
+        }
+        return LineCheck(event: e, parseError: nil, canonical: canonical, hashMatches: hashMatches, signatureValid: valid)
+    }
+
+    /// The order-free checks of many lines, spread over every core (Ed25519 verification dominates).
+    public static func precheck(_ lines: [JournalLine], keys: [String: PublicKey]) -> [LineCheck] {
+        let n = lines.count
+        guard n > 1 else { return lines.map { precheck($0, keys: keys) } }
+        let out = UnsafeMutableBufferPointer<LineCheck?>.allocate(capacity: n)
+        out.initialize(repeating: nil)
+        defer { out.deinitialize(); out.deallocate() }
+        nonisolated(unsafe) let results = out
+        let parts = min(n, ProcessInfo.processInfo.activeProcessorCount * 4)
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            var k = p
+            while k < n {
+                results[k] = precheck(lines[k], keys: keys)
+                k += parts
+            }
+        }
+        return out.map { $0! }
+    }
+
+    /// The canonical form of an event from the canonical form of its hashed part: the `hash` and
+    /// `sig` members inserted before the first top-level member that sorts after them (the
+    /// event's member names are ASCII, so byte order is RFC 8785's UTF-16 order). Equal to
+    /// `CanonicalJSON.bytes(e.json)`, without sorting and writing the event a second time.
+    static func insertingHashAndSignature(_ h: [UInt8], hash: Digest256, sig: [UInt8]?) -> [UInt8] {
+        var pending: [(key: [UInt8], member: [UInt8])] = [(Array("hash".utf8), Array("\"hash\":\"\(hash.description)\"".utf8))]
+        if let sig { pending.append((Array("sig".utf8), Array("\"sig\":\"\(Base64.encode(sig))\"".utf8))) }
+        var out: [UInt8] = []
+        out.reserveCapacity(h.count + 200)
+        var depth = 0, inString = false, escaped = false
+        for i in h.indices {
+            let b = h[i]
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
+                out.append(b)
+                continue
+            }
+            if depth == 1, !pending.isEmpty {
+                if b == 0x22, h[i - 1] == 0x7B || h[i - 1] == 0x2C {
+                    // A top-level member name (a known field: no escapes).
+                    var j = i + 1
+                    while j < h.count, h[j] != 0x22 { j += 1 }
+                    let key = h[(i + 1)..<j]
+                    while let p = pending.first, p.key.lexicographicallyPrecedes(key) {
+                        out.append(contentsOf: p.member)
+                        out.append(0x2C)
+                        pending.removeFirst()
+                    }
+                } else if b == 0x7D {
+                    for p in pending {
+                        if out.last != 0x7B { out.append(0x2C) }
+                        out.append(contentsOf: p.member)
+                    }
+                    pending = []
+                }
+            }
+            switch b {
+            case 0x7B, 0x5B: depth += 1
+            case 0x7D, 0x5D: depth -= 1
+            case 0x22: inString = true
+            default: break
+            }
+            out.append(b)
+        }
+        return out
+    }
 }

@@ -2,6 +2,8 @@ import Foundation
 import LogbookCore
 
 extension Workspace {
+    static let verifyBatchBytes = 512 * 1024
+
     /// Opens the status of a locked plan for reading and writing.
     ///
     /// With `verifySignatures` (the server path), every event's signature is verified against
@@ -28,9 +30,9 @@ extension Workspace {
     /// journal against `checkpoint` (default: the latest stored one, if any) for truncation and forks.
     public func verify(_ file: PlanFile, checkpoint: Checkpoint? = nil) async throws -> VerifyReport {
         let spec: PlanSpec
-        do { spec = try file.document.spec() } catch let e as LogbookError {
+        do { spec = try file.document.spec() } catch {
             var r = VerifyReport(plan: file.id)
-            r.failure = .init(seq: 0, kind: .planEdited, message: "the plan file is no longer a valid plan: \(e.description)")
+            r.failure = .init(seq: 0, kind: .planEdited, message: "the plan file is no longer a valid plan: \(error.description)")
             return r
         }
         let ref = file.journalRef
@@ -70,22 +72,42 @@ extension Workspace {
 
     /// Feeds every line to the verifier and the checkpoint check; returns a read failure that is
     /// a finding (a segment missing or damaged) rather than throwing it.
+    ///
+    /// Lines are read in batches of about 512 KiB. The order-free checks of a batch (parse,
+    /// canonical form, hash, Ed25519 signature) run on every core while the previous batch goes
+    /// through the ordered checks (seq, chain, trusted key, rules, snapshot) here: two batches in
+    /// memory at most, whatever the journal's length. After a failure only the checkpoint check
+    /// still reads lines.
     func feedJournal(_ ref: JournalRef, _ v: inout Verifier, _ cp: inout CheckpointCheck?) async throws -> LogbookError? {
-        var at: Int64 = 0
-        while true {
-            let result = await readBatch(ref, from: at)
-            guard case .success(let batch) = result else {
-                if case .failure(let e) = result, e.code != .corrupt { throw e }
-                if case .failure(let e) = result { return e }
-                return nil
+        let keys = v.signatureKeys
+        func read(_ at: Int64) async throws -> ([JournalLine], LogbookError?) {
+            switch await readBatch(ref, from: at, limit: Workspace.verifyBatchBytes) {
+            case .success(let lines): return (lines, nil)
+            case .failure(let e):
+                if e.code != .corrupt { throw e }
+                return ([], e)
             }
-            guard let last = batch.last else { return nil }
-            for line in batch {
-                v.feed(line)
-                cp?.feed(line)
-            }
-            at = last.end
         }
+        var (batch, failure) = try await read(0)
+        let first = batch
+        var checks = Task.detached { Verifier.precheck(first, keys: keys) }
+        while let last = batch.last {
+            if v.failed && cp == nil { break }
+            var next: [JournalLine] = []
+            if failure == nil { (next, failure) = try await read(last.end) }
+            let skip = v.failed, upcoming = next
+            let nextChecks = Task.detached { skip ? [] : Verifier.precheck(upcoming, keys: keys) }
+            let done = await checks.value
+            if done.count == batch.count { v.feed(batch, checks: done) }
+            if cp != nil {
+                for (k, line) in batch.enumerated() {
+                    if k < done.count, let h = done[k].eventHash { cp?.feed(eventHash: h) } else { cp?.feed(line) }
+                }
+            }
+            batch = next
+            checks = nextChecks
+        }
+        return failure
     }
 
     func noteReadFailure(_ e: LogbookError?, into report: inout VerifyReport) {
@@ -97,8 +119,8 @@ extension Workspace {
     }
 
     /// One batch of lines, or the store's error as a value.
-    func readBatch(_ ref: JournalRef, from cursor: Int64) async -> Result<[JournalLine], LogbookError> {
-        do { return .success(try await store.read(ref, from: cursor, limit: 1 << 20)) } catch {
+    func readBatch(_ ref: JournalRef, from cursor: Int64, limit: Int = 1 << 20) async -> Result<[JournalLine], LogbookError> {
+        do { return .success(try await store.read(ref, from: cursor, limit: limit)) } catch {
             return .failure(error as? LogbookError ?? LogbookError(.io, "\(error)"))
         }
     }
