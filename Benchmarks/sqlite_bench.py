@@ -5,7 +5,8 @@
   sqlite_bench.py writer --db FILE --count N --bytes B --start-at NS
         one writer process: synchronous=FULL, one transaction per event (BEGIN IMMEDIATE,
         INSERT, COMMIT); waits until CLOCK_MONOTONIC reaches NS, then prints
-        `span <start ns> <end ns> <events>` (the same clock as logbook-bench).
+        `span <start ns> <end ns> <events> <cpu ns>` (the same clock as logbook-bench; the CPU
+        time of the loop).
   sqlite_bench.py insert-sql --bytes B             the SQL one `sqlite3` CLI invocation runs
 
 logbook-bench starts N writer processes at once and reads their span lines.
@@ -50,14 +51,16 @@ def main():
     body = record(a.bytes)
     while time.monotonic_ns() < a.start_at:
         time.sleep(min(0.05, (a.start_at - time.monotonic_ns()) / 1e9))
+    c0 = time.process_time_ns()
     t0 = time.monotonic_ns()
     for _ in range(a.count):
         con.execute("BEGIN IMMEDIATE")
         con.execute("INSERT INTO events(body) VALUES(?)", (body,))
         con.execute("COMMIT")
     t1 = time.monotonic_ns()
+    c1 = time.process_time_ns()
     con.close()
-    print("span %d %d %d" % (t0, t1, a.count), flush=True)
+    print("span %d %d %d %d" % (t0, t1, a.count, c1 - c0), flush=True)
 
 
 if __name__ == "__main__":

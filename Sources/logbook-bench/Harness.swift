@@ -31,7 +31,7 @@ struct Config: Sendable {
                           serverEvents: 400, cliRuns: 5, growthSizes: [1_000, 3_000], cliLongJournal: 2_000, growthTasks: 200,
                           cryptoSeconds: 0.1)
         }
-        return Config(smoke: false, dir: dir, singleWriterEvents: 2_000, processes: 16, eventsPerProcess: 250, appenders: 64,
+        return Config(smoke: false, dir: dir, singleWriterEvents: 2_000, processes: 16, eventsPerProcess: 600, appenders: 64,
                       serverEvents: 20_000, cliRuns: 31, growthSizes: [1_000, 10_000, 100_000, 1_000_000], cliLongJournal: 100_000,
                       growthTasks: 1_000, cryptoSeconds: 1.0)
     }
@@ -85,6 +85,13 @@ func sleepUntil(_ t: UInt64) {
 }
 
 func seconds(_ ns: UInt64) -> Double { Double(ns) / 1e9 }
+
+/// CPU time of this process (user + system), in nanoseconds.
+func cpuNS() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
 
 func median(_ xs: [Double]) -> Double {
     guard !xs.isEmpty else { return .nan }
@@ -181,8 +188,12 @@ enum Paths {
         return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
     }
 
+    /// `--cli PATH`: measure this `logbook` binary (for example a `--static-swift-stdlib` build).
+    nonisolated(unsafe) static var cliOverride: String?
+
     /// The `logbook` CLI of the same build; built with `swift build --product logbook` if missing.
     static func logbookCLI() throws -> String {
+        if let cliOverride { return cliOverride }
         let dir = URL(fileURLWithPath: selfBinary).resolvingSymlinksInPath().deletingLastPathComponent()
         let path = dir.appendingPathComponent("logbook").path
         if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -212,19 +223,20 @@ enum Paths {
     }
 }
 
-/// Reads the `start end count` lines helper processes print (monotonic ns) and returns the
-/// aggregate rate: all events over the span from the first start to the last end.
-func aggregateRate(outputs: [String]) throws -> (rate: Double, events: Int, seconds: Double) {
-    var start = UInt64.max, end: UInt64 = 0, events = 0
+/// Reads the `span <start> <end> <events> <cpu ns>` lines helper processes print (monotonic ns)
+/// and returns the aggregate rate (all events over the span from the first start to the last end)
+/// and the CPU the helpers spent in their loops per event.
+func aggregateRate(outputs: [String]) throws -> (rate: Double, events: Int, seconds: Double, cpuPerEvent: Double) {
+    var start = UInt64.max, end: UInt64 = 0, events = 0, cpu: UInt64 = 0
     for f in outputs {
         let text = (try? String(contentsOfFile: f, encoding: .utf8)) ?? ""
         guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("span ") }) else {
             throw BenchError("helper output \(f) has no span line: \(text.prefix(200))")
         }
         let p = line.split(separator: " ")
-        guard p.count == 4, let s = UInt64(p[1]), let e = UInt64(p[2]), let n = Int(p[3]) else { throw BenchError("bad span line \(line)") }
-        start = min(start, s); end = max(end, e); events += n
+        guard p.count == 5, let s = UInt64(p[1]), let e = UInt64(p[2]), let n = Int(p[3]), let c = UInt64(p[4]) else { throw BenchError("bad span line \(line)") }
+        start = min(start, s); end = max(end, e); events += n; cpu += c
     }
     let secs = seconds(end - start)
-    return (Double(events) / secs, events, secs)
+    return (Double(events) / secs, events, secs, seconds(cpu) / Double(events))
 }

@@ -21,8 +21,9 @@ enum Helper {
         case "_raw-writer":
             let lock = args.contains("--lock")
             let bytes = Int(option(args, "--bytes") ?? "400") ?? 400
-            let (t0, t1) = try RawLoop.append(path: option(args, "--file")!, count: count, bytes: bytes, lock: lock, startAt: startAt)
-            print("span \(t0) \(t1) \(count)")
+            var c0: UInt64 = 0
+            let (t0, t1) = try RawLoop.append(path: option(args, "--file")!, count: count, bytes: bytes, lock: lock, startAt: startAt) { c0 = cpuNS() }
+            print("span \(t0) \(t1) \(count) \(cpuNS() - c0)")
         case "_lb-writer":
             let ws = try Workspace.open(option(args, "--workspace")!)
             let task = option(args, "--task")!
@@ -30,9 +31,10 @@ enum Helper {
             let key = try ws.signingKey(for: Fixture.persona)
             let note = Fixture.note()
             sleepUntil(startAt)
+            let c0 = cpuNS()
             let t0 = nowNS()
             for i in 0..<count { _ = try await book.submit(Fixture.progress(task, i, note: note), signer: key) }
-            print("span \(t0) \(nowNS()) \(count)")
+            print("span \(t0) \(nowNS()) \(count) \(cpuNS() - c0)")
         case "_rss":
             // Peak RSS of a command. Run from this small fresh process because Linux counts, in a
             // child's ru_maxrss, the memory of the process it was spawned from (vfork + exec).
@@ -62,12 +64,13 @@ enum RawLoop {
 
     /// With `lock`, writers take flock around the write only and sync outside it (what the file
     /// store does); returns the monotonic start and end of the loop.
-    static func append(path: String, count: Int, bytes: Int, lock: Bool, startAt: UInt64 = 0) throws -> (UInt64, UInt64) {
+    static func append(path: String, count: Int, bytes: Int, lock: Bool, startAt: UInt64 = 0, started: () -> Void = {}) throws -> (UInt64, UInt64) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
         guard fd >= 0 else { throw BenchError("open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let rec = record(bytes)
         sleepUntil(startAt)
+        started()
         let t0 = nowNS()
         for _ in 0..<count {
             if lock { _ = clogbook_flock(fd, LOCK_EX) }

@@ -9,6 +9,7 @@ import LogbookFileStore
 ///   … --only 1,2,4   only these scenarios (1–8, g = growth; 5, 6 and 8 need the growth run)
 ///   … --sizes 1000,100000   journal sizes of the growth table (default 10³…10⁶; smoke 10³, 3·10³)
 ///   … --runs N       spawns per CLI p50 (default 31; smoke 5)
+///   … --cli PATH     the logbook binary to spawn (default: the one beside this binary)
 ///   … --dir DIR      work folder (default: a new folder under $TMPDIR; removed unless --keep)
 let args = Array(CommandLine.arguments.dropFirst())
 if let mode = args.first, mode.hasPrefix("_") {
@@ -19,7 +20,7 @@ if let mode = args.first, mode.hasPrefix("_") {
     exit(0)
 }
 if args.contains("--help") || args.contains("-h") {
-    print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8,g] [--sizes N,N,…] [--runs N] [--dir DIR] [--keep]")
+    print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8,g] [--sizes N,N,…] [--runs N] [--cli PATH] [--dir DIR] [--keep]")
     exit(0)
 }
 let smoke = args.contains("--smoke")
@@ -30,6 +31,7 @@ let dir = Helper.option(args, "--dir") ?? (NSTemporaryDirectory() + "/logbook-be
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 var config = Config.make(smoke: smoke, dir: dir)
 if let sizes = Helper.option(args, "--sizes") { config.growthSizes = sizes.split(separator: ",").compactMap { Int($0) } }
+Paths.cliOverride = Helper.option(args, "--cli")
 if let runs = Helper.option(args, "--runs").flatMap(Int.init) { config.cliRuns = runs }
 
 print("logbook-bench \(smoke ? "--smoke" : "(full)"): \(ProcessInfo.processInfo.activeProcessorCount) cores, work folder \(dir)")

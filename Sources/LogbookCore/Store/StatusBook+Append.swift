@@ -42,7 +42,13 @@ extension StatusBook {
         }
         let ts = Timestamp.string(options.now())
         let results = ResultBox(count: batch.count)
+        // Catch up with other processes' events before taking the store's exclusion, so that the
+        // lock is held only to fold what arrived since (writers fold every event; doing most of
+        // it outside the lock lets them do it at the same time). A damaged line is left for the
+        // locked path, which reports it.
+        _ = try? await state()
         let before = inner.withLock { ($0.state, $0.cursor) }
+        var appended: [Int] = []
         do {
             let end = try await store.append(ref, from: before.1) { [self] newer in
                 try inner.withLock { i throws(LogbookError) -> [[UInt8]] in
@@ -66,7 +72,10 @@ extension StatusBook {
             inner.withLock { $0.cursor = end }
             for (k, w) in batch.enumerated() { w.finish(results.get(k) ?? .failure(LogbookError(.io, "no result"))) }
             // A batch that was wholly refused or repeated writes nothing, not even a snapshot.
-            guard batch.indices.contains(where: { if case .success(.appended)? = results.get($0) { true } else { false } }) else { return }
+            appended = batch.indices.compactMap { k -> Int? in
+                if case .success(.appended(let e, _))? = results.get(k) { return e.seq } else { return nil }
+            }
+            guard !appended.isEmpty else { return }
         } catch {
             // Nothing may be acknowledged: forget what this batch folded and reload from the store.
             inner.withLock { i in i.state = before.0; i.cursor = before.1 }
@@ -75,13 +84,17 @@ extension StatusBook {
             }
             return
         }
-        await maybeWriteSnapshot()
+        await maybeWriteSnapshot(appended: appended)
         if let hook = options.afterCommit { await hook(batch.compactMap(\.signer)) }
     }
 
-    func maybeWriteSnapshot() async {
+    /// Writes the snapshot when this batch appended a seq that is a multiple of the interval:
+    /// exactly one writer per interval, however many processes write (each process knowing only
+    /// the snapshots it wrote itself, a lag rule made every process write one every interval).
+    func maybeWriteSnapshot(appended: [Int]) async {
+        let interval = max(1, options.snapshotInterval)
         // No usable snapshot on disk (deleted or damaged, snapshotSeq -1): write one now.
-        let due = inner.withLock { $0.snapshotSeq < 0 || $0.state.seq - $0.snapshotSeq >= options.snapshotInterval }
+        let due = appended.contains { $0 % interval == 0 } || inner.withLock { $0.snapshotSeq < 0 }
         if due { try? await writeSnapshot() }
     }
 

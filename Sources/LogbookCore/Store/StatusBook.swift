@@ -14,7 +14,8 @@ import Synchronization
 /// ```
 public final class StatusBook: Sendable {
     public struct Options: Sendable {
-        /// Write the snapshot when it lags the journal by this many events.
+        /// Write the snapshot every this many events (by the writer that appends a seq that is a
+        /// multiple of it), so the stored snapshot lags the journal by about this many events.
         public var snapshotInterval: Int
         public var now: @Sendable () -> Date
         /// The workspace g recorded in each event (read, not advanced).

@@ -136,7 +136,8 @@ public final class FileJournalStore: JournalStore {
         var lines: [JournalLine] = []
         var at = cursor - base
         var pending: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: max(64 * 1024, min(limit, 4 << 20)))
+        // No larger than what is there to read: a zeroed 4 MiB buffer per append cost more than the append.
+        var chunk = [UInt8](repeating: 0, count: Int(min(Int64(max(64 * 1024, min(limit, 4 << 20))), size - at)))
         var total = 0
         while at < size, total < limit || lines.isEmpty {
             let want = Int(min(Int64(chunk.count), size - at))
