@@ -19,6 +19,8 @@ struct GrowthPoint {
     var cliAppendP50: Double
     var submitP50: Double
     var openSeconds: Double
+    /// An idempotent repeat (same key, same content) in-process: returns the first event.
+    var repeatSeconds: Double
     var journalPath: String
 }
 
@@ -66,20 +68,27 @@ enum Growth {
                 _ = try await book.submit(Fixture.progress("L\(i + 1)", i, note: note), signer: key)
                 submits.append(seconds(nowNS() - t0))
             }
+            var once = Fixture.progress("L1", 1, note: note)
+            once.idempotencyKey = "bench-repeat-\(size)"
+            let first = try await book.submit(once, signer: key)
+            let r0 = nowNS()
+            let again = try await book.submit(once, signer: key)
+            let repeatS = seconds(nowNS() - r0)
+            guard again.seq == first.seq else { throw BenchError("the idempotent repeat returned seq \(again.seq), not \(first.seq)") }
             points.append(GrowthPoint(events: events, journalBytes: bytes, statusP50: median(status), verifySeconds: v.seconds,
                                       verifyCPUSeconds: v.cpuSeconds, ed25519AllCores: (e0 + e1) / 2,
                                       verifyRSSKiB: v.maxRSSKiB, cliAppendP50: median(appends), submitP50: median(submits),
-                                      openSeconds: openS, journalPath: w.store.journalPath(f.journalRef)))
+                                      openSeconds: openS, repeatSeconds: repeatS, journalPath: w.store.journalPath(f.journalRef)))
         }
         return points
     }
 
     static func print(_ points: [GrowthPoint]) {
         Swift.print("\nGrowth: cost against journal length (one plan, growing)")
-        Swift.print("| events | journal | status --json p50 | verify | verify ev/s | verify ev/CPU-s | verify peak RSS | CLI append p50 | submit p50 (in-process) | book open |")
-        Swift.print("|---|---|---|---|---|---|---|---|---|---|")
+        Swift.print("| events | journal | status --json p50 | verify | verify ev/s | verify ev/CPU-s | verify peak RSS | CLI append p50 | submit p50 (in-process) | book open | idempotent repeat |")
+        Swift.print("|---|---|---|---|---|---|---|---|---|---|---|")
         for p in points {
-            Swift.print("| \(p.events) | \(String(format: "%.1f", Double(p.journalBytes) / 1_048_576)) MiB | \(fmtMS(p.statusP50)) | \(fmtMS(p.verifySeconds)) | \(fmtRate(Double(p.events) / p.verifySeconds)) | \(fmtRate(Double(p.events) / p.verifyCPUSeconds)) | \(p.verifyRSSKiB / 1024) MiB | \(fmtMS(p.cliAppendP50)) | \(fmtMS(p.submitP50)) | \(fmtMS(p.openSeconds)) |")
+            Swift.print("| \(p.events) | \(String(format: "%.1f", Double(p.journalBytes) / 1_048_576)) MiB | \(fmtMS(p.statusP50)) | \(fmtMS(p.verifySeconds)) | \(fmtRate(Double(p.events) / p.verifySeconds)) | \(fmtRate(Double(p.events) / p.verifyCPUSeconds)) | \(p.verifyRSSKiB / 1024) MiB | \(fmtMS(p.cliAppendP50)) | \(fmtMS(p.submitP50)) | \(fmtMS(p.openSeconds)) | \(fmtMS(p.repeatSeconds)) |")
         }
         guard let a = points.first, let b = points.last, b.events > a.events else { return }
         let n = Double(b.events) / Double(a.events)
@@ -87,7 +96,7 @@ enum Growth {
             let r = y / x
             return String(format: "×%.2f", r) + (r < 1.5 ? " (flat)" : r > n / 3 ? " (linear)" : " (sublinear)")
         }
-        Swift.print("From \(a.events) to \(b.events) events (×\(Int(n))): status \(shape(a.statusP50, b.statusP50)), verify \(shape(a.verifySeconds, b.verifySeconds)), verify RSS \(shape(Double(a.verifyRSSKiB), Double(b.verifyRSSKiB))), CLI append \(shape(a.cliAppendP50, b.cliAppendP50)), submit \(shape(a.submitP50, b.submitP50)), book open \(shape(a.openSeconds, b.openSeconds))")
+        Swift.print("From \(a.events) to \(b.events) events (×\(Int(n))): status \(shape(a.statusP50, b.statusP50)), verify \(shape(a.verifySeconds, b.verifySeconds)), verify RSS \(shape(Double(a.verifyRSSKiB), Double(b.verifyRSSKiB))), CLI append \(shape(a.cliAppendP50, b.cliAppendP50)), submit \(shape(a.submitP50, b.submitP50)), book open \(shape(a.openSeconds, b.openSeconds)), idempotent repeat \(shape(a.repeatSeconds, b.repeatSeconds))")
     }
 
     /// Scenario 5: verify rate against cores × the single-core Ed25519 verify rate, and peak RSS.

@@ -56,6 +56,7 @@ extension StatusBook {
                         try StatusBook.fold(line, into: &i.state)
                         i.cursor = line.end
                     }
+                    i.anchor(i.state.seq, i.cursor)  // where this batch's lines start
                     var lines: [[UInt8]] = []
                     for (k, w) in batch.enumerated() {
                         do throws(LogbookError) {
@@ -69,7 +70,10 @@ extension StatusBook {
                     return lines
                 }
             }
-            inner.withLock { $0.cursor = end }
+            inner.withLock { i in
+                i.cursor = end
+                i.anchor(i.state.seq, end)
+            }
             for (k, w) in batch.enumerated() { w.finish(results.get(k) ?? .failure(LogbookError(.io, "no result"))) }
             // A batch that was wholly refused or repeated writes nothing, not even a snapshot.
             appended = batch.indices.compactMap { k -> Int? in
@@ -165,13 +169,32 @@ extension StatusBook {
         return .appended(e, line: line)
     }
 
-    /// The event at `seq`, read from the store.
+    /// The event at `seq`, read from the store: from the nearest position this book knows
+    /// before it (recent commits, the snapshot, the tail it replayed), else from the start.
     public func event(at seq: Int) async throws -> Event {
+        let start = inner.withLock { i in i.anchors.last { $0.seq < seq } }
         var found: Event?
-        var n = 0
-        try await store.forEachLine(ref) { line in
-            if found == nil, n == seq { found = try Event(line: line.bytes) }
-            n += 1
+        var n = (start?.seq ?? -1) + 1
+        var at = start?.end ?? 0
+        while found == nil {
+            let batch = try await store.read(ref, from: at, limit: 64 * 1024)
+            guard let last = batch.last else { break }
+            for line in batch {
+                if n == seq { found = try Event(line: line.bytes); break }
+                n += 1
+            }
+            at = last.end
+        }
+        if let e = found, e.seq != seq {
+            // The anchor did not match the journal (it cannot, unless the file changed under us):
+            // read it the slow way, from the start.
+            var slow: Event?
+            var k = 0
+            try await store.forEachLine(ref) { line in
+                if slow == nil, k == seq { slow = try Event(line: line.bytes) }
+                k += 1
+            }
+            found = slow
         }
         guard let found else { throw LogbookError(.notFound, "no event at seq \(seq)", plan: plan.id, seq: seq) }
         return found

@@ -54,7 +54,20 @@ public final class StatusBook: Sendable {
         var snapshotSeq: Int
         var pending: [Waiter] = []
         var committing = false
+        /// Known (seq, cursor after that seq's line) pairs, newest last, at most ``anchorLimit``:
+        /// where to start reading for ``StatusBook/event(at:)`` (an idempotent repeat) instead of
+        /// the journal's start.
+        var anchors: [(seq: Int, end: Int64)] = []
+
+        mutating func anchor(_ seq: Int, _ end: Int64) {
+            guard seq >= 0 else { return }
+            if let last = anchors.last, last.seq >= seq { return }
+            if anchors.count >= StatusBook.anchorLimit { anchors.removeFirst(anchors.count / 2) }
+            anchors.append((seq, end))
+        }
     }
+
+    static let anchorLimit = 256
 
     init(store: any JournalStore, ref: JournalRef, plan: PlanSpec, options: Options, state: StatusState, cursor: Int64, snapshotSeq: Int) {
         self.store = store
@@ -66,11 +79,16 @@ public final class StatusBook: Sendable {
 
     /// Opens the status: the stored snapshot (when it is readable and consistent) plus the tail.
     public static func open(store: any JournalStore, ref: JournalRef, plan: PlanSpec, options: Options = Options()) async throws -> StatusBook {
-        let (state, cursor, snapSeq) = try await loadState(store: store, ref: ref, plan: plan)
-        return StatusBook(store: store, ref: ref, plan: plan, options: options, state: state, cursor: cursor, snapshotSeq: snapSeq)
+        let (state, cursor, snapSeq, snapCursor) = try await loadState(store: store, ref: ref, plan: plan)
+        let book = StatusBook(store: store, ref: ref, plan: plan, options: options, state: state, cursor: cursor, snapshotSeq: snapSeq)
+        book.inner.withLock { i in
+            if let snapCursor { i.anchor(snapSeq, snapCursor) }
+            i.anchor(state.seq, cursor)
+        }
+        return book
     }
 
-    static func loadState(store: any JournalStore, ref: JournalRef, plan: PlanSpec) async throws -> (StatusState, Int64, Int) {
+    static func loadState(store: any JournalStore, ref: JournalRef, plan: PlanSpec) async throws -> (StatusState, Int64, Int, Int64?) {
         guard try await store.journalExists(ref) else {
             throw LogbookError(.notFound, "plan \(ref.planID) has no status journal (is it locked?)", plan: ref.planID)
         }
@@ -80,12 +98,12 @@ public final class StatusBook: Sendable {
            var state = try? StatusState(snapshot: json, plan: plan) {
             let snapSeq = state.seq
             if let end = try? await replay(store: store, ref: ref, into: &state, from: cursor) {
-                return (state, end, snapSeq)
+                return (state, end, snapSeq, cursor)
             }
         }
         var state = StatusState(plan: plan)
         let end = try await replay(store: store, ref: ref, into: &state, from: 0)
-        return (state, end, -1)
+        return (state, end, -1, nil)
     }
 
     /// Folds every line from `cursor` into `state`, checking each hash and rule.
@@ -119,7 +137,7 @@ public final class StatusBook: Sendable {
         var state = start
         let end = try await StatusBook.replay(store: store, ref: ref, into: &state, from: cursor)
         return inner.withLock { i in
-            if state.seq > i.state.seq { i.state = state; i.cursor = end }
+            if state.seq > i.state.seq { i.state = state; i.cursor = end; i.anchor(state.seq, end) }
             return i.state
         }
     }

@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import LogbookCore
+import Synchronization
 
 extension Workspace {
     static let verifyBatchBytes = 512 * 1024
@@ -19,7 +23,8 @@ extension Workspace {
             keys = [:]
             for p in try personas().personas.values { if let k = p.publicKey { keys?[k.keyID] = k } }
         }
-        let options = StatusBook.Options(snapshotInterval: snapshotInterval, currentG: { try ws.readState().g },
+        let g = StateGCache(path: statePath)
+        let options = StatusBook.Options(snapshotInterval: snapshotInterval, currentG: { try g.g(ws) },
                                          afterCommit: { signers in await ws.signRotationCheckpoint(file, signers: signers) },
                                          verifyKeys: keys)
         return try await StatusBook.open(store: store, ref: file.journalRef, plan: spec, options: options)
@@ -123,5 +128,29 @@ extension Workspace {
         do { return .success(try await store.read(ref, from: cursor, limit: limit)) } catch {
             return .failure(error as? LogbookError ?? LogbookError(.io, "\(error)"))
         }
+    }
+}
+
+/// state.txt's g for every event a book writes, parsed again only when the file changed: it is
+/// only ever replaced by a rename (a new inode), so an unchanged inode, size and mtime mean the
+/// same g. One stat per commit instead of open, read and parse.
+final class StateGCache: Sendable {
+    struct Key: Equatable {
+        var inode: UInt64, size: Int64, sec: Int, nsec: Int
+    }
+
+    let path: String
+    let cached = Mutex<(Key, Int)?>(nil)
+
+    init(path: String) { self.path = path }
+
+    func g(_ ws: Workspace) throws -> Int {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return try ws.readState().g }
+        let key = Key(inode: UInt64(st.st_ino), size: Int64(st.st_size), sec: Int(st.st_mtim.tv_sec), nsec: Int(st.st_mtim.tv_nsec))
+        if let (k, g) = cached.withLock({ $0 }), k == key { return g }
+        let g = try ws.readState().g
+        cached.withLock { $0 = (key, g) }
+        return g
     }
 }
