@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -51,24 +52,32 @@ extension StatusBook {
         var appended: [Int] = []
         do {
             let end = try await store.append(ref, from: before.1) { [self] newer in
-                try inner.withLock { i throws(LogbookError) -> [[UInt8]] in
+                let prepared = try inner.withLock { i throws(LogbookError) -> [Prepared] in
                     for line in newer {
                         try StatusBook.fold(line, into: &i.state)
                         i.cursor = line.end
                     }
                     i.anchor(i.state.seq, i.cursor)  // where this batch's lines start
-                    var lines: [[UInt8]] = []
+                    var out: [Prepared] = []
                     for (k, w) in batch.enumerated() {
                         do throws(LogbookError) {
-                            let outcome = try build(w.request, signer: w.signer, state: &i.state, g: g, ts: ts)
-                            if case .appended(_, let line) = outcome { lines.append(line) }
-                            results.set(k, .success(outcome))
+                            let p = try prepare(w.request, signer: w.signer, state: &i.state, g: g, ts: ts)
+                            if let seq = p.repeatOf {
+                                results.set(k, .success(.repeatOf(seq)))
+                            } else {
+                                out.append(Prepared(index: k, event: p.event, hashed: p.hashed, signer: w.signer))
+                            }
                         } catch {
                             results.set(k, .failure(error.with(plan: plan.id, task: w.request.task)))
                         }
                     }
-                    return lines
+                    return out
                 }
+                // The rules and the chain are settled; signing (and on the server path verifying)
+                // needs no order, so a batch is signed on every core.
+                let signed = try sign(prepared)
+                for (p, s) in zip(prepared, signed) { results.set(p.index, .success(.appended(s.event, line: s.line))) }
+                return signed.map(\.line)
             }
             inner.withLock { i in
                 i.cursor = end
@@ -102,8 +111,10 @@ extension StatusBook {
         if due { try? await writeSnapshot() }
     }
 
-    /// Turns a request into a signed event at the head of `state`, and folds it in.
-    func build(_ r: EventRequest, signer: SigningKey?, state: inout StatusState, g: Int, ts: String) throws(LogbookError) -> Outcome {
+    /// Turns a request into the event at the head of `state`, hashed and checked against every
+    /// rule, and folds it in; ``sign(_:)`` signs it afterwards. Or finds it is an idempotent repeat.
+    func prepare(_ r: EventRequest, signer: SigningKey?, state: inout StatusState, g: Int, ts: String) throws(LogbookError)
+        -> (event: Event, hashed: [UInt8], repeatOf: Int?) {
         let plan = state.plan.id
         if let t = r.task, state.plan[task: t] == nil {
             throw LogbookError(.notFound, "unknown task \(t) (the plan has \(state.plan.tasks.count) tasks)", plan: plan, task: t)
@@ -115,7 +126,7 @@ extension StatusBook {
                 guard fp == first.fingerprint else {
                     throw LogbookError(.conflict, "idempotency key \(key) was used by seq \(first.seq) for a different event", plan: plan, task: r.task, rule: "idempotency")
                 }
-                return .repeatOf(first.seq)
+                return (Event.placeholder, [], first.seq)
             }
         }
         if let expected = r.expectedTaskSeq {
@@ -151,22 +162,80 @@ extension StatusBook {
                 break
             }
         }
-        let e = Event.make(seq: state.seq + 1, prev: state.head ?? state.planDigest ?? Digest256.of([]), ts: ts, g: g, plan: plan,
-                           task: r.task, persona: r.persona, archetype: state.personas[r.persona]?.archetype,
-                           type: r.type, data: data, traceID: r.traceID, idempotencyKey: r.idempotencyKey, signer: signer)
-        if let keys = options.verifyKeys, let sig = e.sig {
-            guard let kid = e.keyID, let pk = keys[kid], pk.persona == e.persona, pk.isValid(signature: sig, for: e.hash) else {
-                throw LogbookError(.badSignature, "the signature of \(r.persona)'s event does not verify with the key personas.json has for \(e.keyID ?? "(none)")",
-                                   plan: plan, task: r.task, rule: "signature")
-            }
-        }
-        let line = e.line  // canonicalised once: checked here, written by the store
-        let size = line.count
+        var e = Event(seq: state.seq + 1, prev: state.head ?? state.planDigest ?? Digest256.of([]), ts: ts, g: g, plan: plan,
+                      task: r.task, persona: r.persona, archetype: state.personas[r.persona]?.archetype,
+                      type: r.type, data: data, traceID: r.traceID, idempotencyKey: r.idempotencyKey,
+                      keyID: signer?.publicKey.keyID, hash: Event.placeholder.hash, sig: nil)
+        let hashed = CanonicalJSON.bytes(e.hashedJSON)  // canonicalised once: hashed here, the line is built from it
+        e.hash = Digest256.of(hashed)
+        // The line is these bytes with the hash member, the signature member (88 base64 digits) and a newline.
+        let size = hashed.count + StatusBook.hashMemberBytes + (signer == nil ? 0 : StatusBook.sigMemberBytes) + 1
         guard size <= Event.maxLineBytes else {
             throw LogbookError(.badInput, "the event would be \(size) bytes; the limit is \(Event.maxLineBytes)", plan: plan, task: r.task, rule: "size_limit")
         }
+        if let keys = options.verifyKeys, let signer {
+            // The server path: the key must be the one personas.json has (sign(_:) then verifies each signature).
+            guard let kid = e.keyID, let pk = keys[kid], pk.persona == e.persona, pk.raw == signer.publicKey.raw else {
+                throw LogbookError(.badSignature, "the key given for \(r.persona) is not the key personas.json has for \(e.keyID ?? "(none)")",
+                                   plan: plan, task: r.task, rule: "signature")
+            }
+        }
+        // The rules see a signed event (only whether it is signed matters to them); sign(_:) signs it.
+        if signer != nil { e.sig = StatusBook.unsignedYet }
         try state.apply(e)
-        return .appended(e, line: line)
+        return (e, hashed, nil)
+    }
+
+    static let hashMemberBytes = #","hash":"sha256:"#.utf8.count + 64 + 1
+    static let sigMemberBytes = #","sig":""#.utf8.count + 88 + 1
+    static let unsignedYet = [UInt8](repeating: 0, count: 64)
+
+    /// Signs prepared events (their hashes are final), verifies each signature on the server
+    /// path, and writes their lines; on every core when there are several.
+    ///
+    /// - Throws: `badSignature` if a signature does not verify; then nothing of the batch is written.
+    func sign(_ batch: [Prepared]) throws(LogbookError) -> [(event: Event, line: [UInt8])] {
+        let keys = options.verifyKeys
+        @Sendable func one(_ p: Prepared) -> (event: Event, line: [UInt8])? {
+            var e = p.event
+            e.sig = p.signer.map { $0.sign(e.hash) }
+            if let keys, let sig = e.sig {
+                guard let kid = e.keyID, let pk = keys[kid], pk.isValid(signature: sig, for: e.hash) else { return nil }
+            }
+            var line = Verifier.insertingHashAndSignature(p.hashed, hash: e.hash, sig: e.sig)
+            line.append(0x0A)
+            assert(line == e.line, "the line built from the hashed bytes differs from the canonical line")
+            return (e, line)
+        }
+        let n = batch.count
+        var out: [(event: Event, line: [UInt8])?]
+        if n < 2 {
+            out = batch.map(one)
+        } else {
+            let buf = UnsafeMutableBufferPointer<(event: Event, line: [UInt8])?>.allocate(capacity: n)
+            buf.initialize(repeating: nil)
+            defer { buf.deinitialize(); buf.deallocate() }
+            nonisolated(unsafe) let results = buf
+            let lanes = min(n, ProcessInfo.processInfo.activeProcessorCount)
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                var k = lane
+                while k < n {
+                    results[k] = one(batch[k])
+                    k += lanes
+                }
+            }
+            out = Array(buf)
+        }
+        var done: [(event: Event, line: [UInt8])] = []
+        done.reserveCapacity(n)
+        for (k, r) in out.enumerated() {
+            guard let r else {
+                throw LogbookError(.badSignature, "the signature of \(batch[k].event.persona)'s event does not verify with the key personas.json has; nothing was written",
+                                   plan: plan.id, task: batch[k].event.task, rule: "signature")
+            }
+            done.append(r)
+        }
+        return done
     }
 
     /// The event at `seq`, read from the store: from the nearest position this book knows
@@ -199,6 +268,21 @@ extension StatusBook {
         guard let found else { throw LogbookError(.notFound, "no event at seq \(seq)", plan: plan.id, seq: seq) }
         return found
     }
+}
+
+/// An event whose rules and chain are settled, waiting for its signature.
+struct Prepared: Sendable {
+    var index: Int
+    var event: Event
+    var hashed: [UInt8]
+    var signer: SigningKey?
+}
+
+extension Event {
+    /// A value to fill in before the real one (never written).
+    static let placeholder = Event(seq: 0, prev: Digest256(bytes: [UInt8](repeating: 0, count: 32)), ts: "", g: 0, plan: "", task: nil,
+                                   persona: "", archetype: nil, type: .progress, data: JSONObject(), traceID: nil, idempotencyKey: nil,
+                                   keyID: nil, hash: Digest256(bytes: [UInt8](repeating: 0, count: 32)), sig: nil)
 }
 
 enum Outcome: Sendable {
