@@ -31,15 +31,37 @@ extension StatusBook {
                 return b
             }
             if batch.isEmpty { return }
-            await commit(batch)
+            guard let done = await commit(batch) else { continue }
+            guard done.snapshotDue else {
+                if let hook = options.afterCommit { await hook(done.signers) }
+                continue
+            }
+            // A snapshot is due. The requests that came in meanwhile get a new leader, so they
+            // do not wait for it; this leader writes it, and its own caller returns after that
+            // (a one-shot CLI writer exits with the snapshot written).
+            let more = inner.withLock { i -> Bool in
+                if i.pending.isEmpty { i.committing = false }
+                return !i.pending.isEmpty
+            }
+            if more { Task { await self.commitLoop() } }
+            await writeDueSnapshot()
+            if let hook = options.afterCommit { await hook(done.signers) }
+            return
         }
     }
 
-    func commit(_ batch: [Waiter]) async {
+    /// What a commit that appended leaves to do.
+    struct Committed {
+        var snapshotDue: Bool
+        var signers: [SigningKey]
+    }
+
+    /// Commits one batch; nil when it appended nothing (wholly refused, repeated or failed).
+    func commit(_ batch: [Waiter]) async -> Committed? {
         let g: Int
         do { g = try options.currentG() } catch {
             for w in batch { w.finish(.failure(error)) }
-            return
+            return nil
         }
         let ts = Timestamp.string(options.now())
         let results = ResultBox(count: batch.count)
@@ -88,27 +110,38 @@ extension StatusBook {
             appended = batch.indices.compactMap { k -> Int? in
                 if case .success(.appended(let e, _))? = results.get(k) { return e.seq } else { return nil }
             }
-            guard !appended.isEmpty else { return }
+            guard !appended.isEmpty else { return nil }
         } catch {
             // Nothing may be acknowledged: forget what this batch folded and reload from the store.
             inner.withLock { i in i.state = before.0; i.cursor = before.1 }
             for (k, w) in batch.enumerated() {
                 if case .failure(let own)? = results.get(k) { w.finish(.failure(own)) } else { w.finish(.failure(error)) }
             }
-            return
+            return nil
         }
-        await maybeWriteSnapshot(appended: appended)
-        if let hook = options.afterCommit { await hook(batch.compactMap(\.signer)) }
+        // After each durable commit that appended: the snapshot when due, then the hook (in that order).
+        return Committed(snapshotDue: snapshotDue(appended: appended), signers: batch.compactMap(\.signer))
     }
 
-    /// Writes the snapshot when this batch appended a seq that is a multiple of the interval:
-    /// exactly one writer per interval, however many processes write (each process knowing only
-    /// the snapshots it wrote itself, a lag rule made every process write one every interval).
-    func maybeWriteSnapshot(appended: [Int]) async {
+    /// Whether to write the snapshot after a batch: when it appended a seq that is a multiple of
+    /// the interval (exactly one writer per interval, however many processes write; each process
+    /// knows only the snapshots it wrote itself, so a lag rule made every process write one every
+    /// interval), or when there is no usable snapshot on disk (deleted or damaged, snapshotSeq -1).
+    func snapshotDue(appended: [Int]) -> Bool {
         let interval = max(1, options.snapshotInterval)
-        // No usable snapshot on disk (deleted or damaged, snapshotSeq -1): write one now.
-        let due = appended.contains { $0 % interval == 0 } || inner.withLock { $0.snapshotSeq < 0 }
-        if due { try? await writeSnapshot() }
+        return appended.contains { $0 % interval == 0 } || inner.withLock { $0.snapshotSeq < 0 }
+    }
+
+    /// Writes the snapshot unless another task of this book is writing one.
+    func writeDueSnapshot() async {
+        let mine = inner.withLock { i -> Bool in
+            if i.snapshotWriting { return false }
+            i.snapshotWriting = true
+            return true
+        }
+        guard mine else { return }
+        try? await writeSnapshot()
+        inner.withLock { $0.snapshotWriting = false }
     }
 
     /// Turns a request into the event at the head of `state`, hashed and checked against every

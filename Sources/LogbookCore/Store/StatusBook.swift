@@ -54,6 +54,7 @@ public final class StatusBook: Sendable {
         var snapshotSeq: Int
         var pending: [Waiter] = []
         var committing = false
+        var snapshotWriting = false
         /// Known (seq, cursor after that seq's line) pairs, newest last, at most ``anchorLimit``:
         /// where to start reading for ``StatusBook/event(at:)`` (an idempotent repeat) instead of
         /// the journal's start.
