@@ -36,15 +36,17 @@ extension StatusBook {
                 if let hook = options.afterCommit { await hook(done.signers) }
                 continue
             }
-            // A snapshot is due. The requests that came in meanwhile get a new leader, so they
-            // do not wait for it; this leader writes it, and its own caller returns after that
-            // (a one-shot CLI writer exits with the snapshot written).
+            // A snapshot is due. It is taken now, while no other commit of this book runs (state
+            // and cursor agree); then the requests that came in meanwhile get a new leader, so
+            // they do not wait for the write, and this leader stores it; its own caller returns
+            // after that (a one-shot CLI writer exits with the snapshot written).
+            let snapshot = inner.withLock { i in (bytes: PrettyJSON.bytes(i.state.snapshot(cursor: i.cursor)), seq: i.state.seq) }
             let more = inner.withLock { i -> Bool in
                 if i.pending.isEmpty { i.committing = false }
                 return !i.pending.isEmpty
             }
             if more { Task { await self.commitLoop() } }
-            await writeDueSnapshot()
+            await storeDueSnapshot(snapshot.bytes, seq: snapshot.seq)
             if let hook = options.afterCommit { await hook(done.signers) }
             return
         }
@@ -132,16 +134,19 @@ extension StatusBook {
         return appended.contains { $0 % interval == 0 } || inner.withLock { $0.snapshotSeq < 0 }
     }
 
-    /// Writes the snapshot unless another task of this book is writing one.
-    func writeDueSnapshot() async {
+    /// Stores a snapshot unless another task of this book is storing one (the next is due soon).
+    func storeDueSnapshot(_ bytes: [UInt8], seq: Int) async {
         let mine = inner.withLock { i -> Bool in
             if i.snapshotWriting { return false }
             i.snapshotWriting = true
             return true
         }
         guard mine else { return }
-        try? await writeSnapshot()
-        inner.withLock { $0.snapshotWriting = false }
+        let stored = (try? await store.storeSnapshot(ref, bytes, seq: seq)) != nil
+        inner.withLock { i in
+            i.snapshotWriting = false
+            if stored { i.snapshotSeq = max(i.snapshotSeq, seq) }
+        }
     }
 
     /// Turns a request into the event at the head of `state`, hashed and checked against every
