@@ -52,6 +52,7 @@ let package = Package(
                 "LogbookFileStore",
                 "CLogbookShims",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

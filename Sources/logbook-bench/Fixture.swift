@@ -126,8 +126,32 @@ enum Fixture {
         try await ws.store.storeSnapshot(ref, PrettyJSON.bytes(state.snapshot(cursor: cursor)), seq: state.seq)
     }
 
-    static func journalBytes(_ ws: Workspace, _ file: PlanFile) -> Int {
-        let attrs = try? FileManager.default.attributesOfItem(atPath: ws.store.journalPath(file.journalRef))
-        return (attrs?[.size] as? NSNumber)?.intValue ?? 0
+    /// The journal's text (rotated segments, decompressed, plus the live file) and what it
+    /// takes on disk (the gzip segments plus the live file), from the segment manifest.
+    struct JournalSize {
+        var textBytes: Int
+        var liveBytes: Int
+        var segmentTextBytes: Int
+        var segmentGzipBytes: Int
+        var segments: Int
     }
+
+    static func journalSize(_ ws: Workspace, _ file: PlanFile) -> JournalSize {
+        func size(_ path: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        }
+        let live = size(ws.store.journalPath(file.journalRef))
+        var text = 0, gz = 0, n = 0
+        let manifest = ws.root + "/exec_status_\(file.journalRef.g).segments.json"
+        if let bytes = FileManager.default.contents(atPath: manifest), let m = try? JSONParser.parse(Array(bytes)) {
+            for seg in m["segments"]?.arrayValue ?? [] {
+                text += seg["bytes"]?.intValue ?? 0
+                if let f = seg["file"]?.stringValue { gz += size(ws.root + "/" + f) }
+                n += 1
+            }
+        }
+        return JournalSize(textBytes: text + live, liveBytes: live, segmentTextBytes: text, segmentGzipBytes: gz, segments: n)
+    }
+
+    static func journalBytes(_ ws: Workspace, _ file: PlanFile) -> Int { journalSize(ws, file).textBytes }
 }

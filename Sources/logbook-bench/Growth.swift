@@ -22,6 +22,7 @@ struct GrowthPoint {
     /// An idempotent repeat (same key, same content) in-process: returns the first event.
     var repeatSeconds: Double
     var journalPath: String
+    var size: Fixture.JournalSize
 }
 
 enum Growth {
@@ -30,6 +31,7 @@ enum Growth {
         let note = Fixture.note()
         var points: [GrowthPoint] = []
         var ws: Workspace?, file: PlanFile?
+        var statusRoots: [String] = []
         for size in c.growthSizes {
             if ws == nil {
                 let (w, f) = try await Fixture.workspace(c.dir + "/growth", tasks: c.growthTasks)
@@ -43,11 +45,14 @@ enum Growth {
             let events = try await w.book(f).state().seq + 1
             let bytes = Fixture.journalBytes(w, f)
 
-            var status: [Double] = []
-            for i in -1..<c.cliRuns {
-                let t = try Child.run([cli, "status", "--json", "--workspace", w.root]).seconds
-                if i >= 0 { status.append(t) }
+            // `status` is timed at the end, all sizes interleaved (the machine's load drifts over a
+            // run): keep a copy of the workspace at this size, but for the largest.
+            let copy = c.dir + "/growth-at-\(size)"
+            if size != c.growthSizes.last {
+                try? FileManager.default.removeItem(atPath: copy)
+                try FileManager.default.copyItem(atPath: w.root, toPath: copy)
             }
+            statusRoots.append(size == c.growthSizes.last ? w.root : copy)
             let e0 = ed25519VerifyRate(seconds: c.cryptoSeconds / 2, threads: ProcessInfo.processInfo.activeProcessorCount)
             let v = try Child.measured([cli, "verify", "--workspace", w.root], dir: c.dir)
             let e1 = ed25519VerifyRate(seconds: c.cryptoSeconds / 2, threads: ProcessInfo.processInfo.activeProcessorCount)
@@ -75,11 +80,21 @@ enum Growth {
             let again = try await book.submit(once, signer: key)
             let repeatS = seconds(nowNS() - r0)
             guard again.seq == first.seq else { throw BenchError("the idempotent repeat returned seq \(again.seq), not \(first.seq)") }
-            points.append(GrowthPoint(events: events, journalBytes: bytes, statusP50: median(status), verifySeconds: v.seconds,
+            points.append(GrowthPoint(events: events, journalBytes: bytes, statusP50: 0, verifySeconds: v.seconds,
                                       verifyCPUSeconds: v.cpuSeconds, ed25519AllCores: (e0 + e1) / 2,
                                       verifyRSSKiB: v.maxRSSKiB, cliAppendP50: median(appends), submitP50: median(submits),
-                                      openSeconds: openS, repeatSeconds: repeatS, journalPath: w.store.journalPath(f.journalRef)))
+                                      openSeconds: openS, repeatSeconds: repeatS, journalPath: w.store.journalPath(f.journalRef),
+                                      size: Fixture.journalSize(w, f)))
         }
+        // `status --json`, spawn to exit, at every size in turn.
+        var status = [[Double]](repeating: [], count: statusRoots.count)
+        for run in -1..<c.cliRuns {
+            for (k, root) in statusRoots.enumerated() {
+                let t = try Child.run([cli, "status", "--json", "--workspace", root]).seconds
+                if run >= 0 { status[k].append(t) }
+            }
+        }
+        for k in points.indices { points[k].statusP50 = median(status[k]) }
         return points
     }
 

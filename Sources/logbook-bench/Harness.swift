@@ -119,11 +119,12 @@ struct BenchError: Error, CustomStringConvertible {
 struct Child {
     let pid: pid_t
 
-    static func spawn(_ argv: [String], stdout: String? = nil, env: [String: String] = [:]) throws -> Child {
+    static func spawn(_ argv: [String], stdout: String? = nil, stderr: String? = nil, env: [String: String] = [:]) throws -> Child {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let stderr { posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
         var environment = ProcessInfo.processInfo.environment
         for k in ["LOGBOOK_WORKSPACE", "LOGBOOK_PERSONA", "LOGBOOK_KEY_FILE", "TRACEPARENT"] { environment[k] = nil }
         for (k, v) in env { environment[k] = v }

@@ -40,7 +40,7 @@ enum CLIUpdate {
             let b = try Child.run(update(long, i + 1)).seconds
             let s = try Child.run([sqlite, db, sql]).seconds
             let t0 = nowNS()
-            let (status, _) = try Child.spawn(startArgs).wait()
+            let (status, _) = try Child.spawn(startArgs, stderr: "/dev/null").wait()
             let st = seconds(nowNS() - t0)
             guard status == 2 else { throw BenchError("the refused update exited with \(status), not 2") }
             if i >= 0 { tShort.append(a); tLong.append(b); tSQL.append(s); tStart.append(st) }

@@ -6,10 +6,11 @@ import Foundation
 import LogbookCore
 import LogbookFileStore
 
-/// Scenario 8: bytes per progress event in the live journal, and the gzip size of the journal
-/// (the system zlib through the shim journal segments use, level 6) against the live size.
+/// Scenario 8: bytes per progress event in the journal's text, and the rotated gzip segments
+/// against the text they hold; when the journal is too short to have rotated (smoke sizes), the
+/// gzip (level 6, the system zlib through the shim segments use) of the live file instead.
 enum Disk {
-    static func run(_ c: Config, journal path: String, events: Int) throws -> [Row] {
+    static func run(_ c: Config, journal path: String, events: Int, size js: Fixture.JournalSize) throws -> [Row] {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw BenchError("open \(path)") }
         defer { close(fd) }
@@ -21,8 +22,17 @@ enum Disk {
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         let n0 = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         if n0 > 0, let nl = buf[0..<n0].firstIndex(of: 0x0A) { firstLine = nl + 1 }
-        let perEvent = Double(size - firstLine) / Double(max(1, events - 1))
-        // Compress up to 64 MiB of the journal (the ratio is stable well before that).
+        let perEvent = Double(js.textBytes - firstLine) / Double(max(1, events - 1))
+        if js.segments > 0 {
+            let ratio = Double(js.segmentGzipBytes) / Double(js.segmentTextBytes)
+            return [
+                Row(id: "8a", scenario: "disk per progress event (journal text)", logbook: String(format: "%.0f B/event", perEvent),
+                    baseline: "700 B limit", ratio: perEvent / 700, target: "≤ 700 B", met: perEvent <= 700),
+                Row(id: "8b", scenario: "archive / live: \(js.segments) rotated gzip segments", logbook: String(format: "%.1f %%", ratio * 100),
+                    baseline: String(format: "%.1f MiB text", Double(js.segmentTextBytes) / 1_048_576), ratio: ratio / 0.25, target: "≤ 25 %", met: ratio <= 0.25),
+            ]
+        }
+        // Compress up to 64 MiB of the live file (the ratio is stable well before that).
         let sample = min(size, 64 << 20)
         var input = [UInt8](repeating: 0, count: sample)
         var got = 0
@@ -37,9 +47,9 @@ enum Disk {
         guard rc == 0 else { throw BenchError("gzip failed (\(rc))") }
         let ratio = Double(outLen) / Double(got)
         return [
-            Row(id: "8a", scenario: "disk per progress event (live journal)", logbook: String(format: "%.0f B/event", perEvent),
+            Row(id: "8a", scenario: "disk per progress event (journal text)", logbook: String(format: "%.0f B/event", perEvent),
                 baseline: "700 B limit", ratio: perEvent / 700, target: "≤ 700 B", met: perEvent <= 700),
-            Row(id: "8b", scenario: "compressed archive / live (gzip -6 of the journal)", logbook: String(format: "%.1f %%", ratio * 100),
+            Row(id: "8b", scenario: "archive / live (no rotation yet: gzip -6 of the live file)", logbook: String(format: "%.1f %%", ratio * 100),
                 baseline: String(format: "%.1f MiB live", Double(got) / 1_048_576), ratio: ratio / 0.25, target: "≤ 25 %", met: ratio <= 0.25),
         ]
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LogbookCore
 import LogbookFileStore
+import Logging
 
 /// logbook-bench: every scenario of issue 5 against its baseline, in one run.
 ///
@@ -22,6 +23,12 @@ if let mode = args.first, mode.hasPrefix("_") {
 if args.contains("--help") || args.contains("-h") {
     print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8,g] [--sizes N,N,…] [--runs N] [--cli PATH] [--dir DIR] [--keep]")
     exit(0)
+}
+// The library logs each journal rotation at info; the suite's own output is the table.
+LoggingSystem.bootstrap { label in
+    var h = StreamLogHandler.standardError(label: label)
+    h.logLevel = .warning
+    return h
 }
 let smoke = args.contains("--smoke")
 let keep = args.contains("--keep")
@@ -64,7 +71,7 @@ if selected("5") || selected("6") || selected("8") || selected("g") {
         if selected("5") { r += Growth.verifyRows(growth, config) }
         if selected("6") { r += Growth.statusRows(growth, config) }
         if selected("8"), let p = growth.last {
-            r += try Disk.run(config, journal: p.journalPath, events: p.events)
+            r += try Disk.run(config, journal: p.journalPath, events: p.events, size: p.size)
         }
         return r
     }
