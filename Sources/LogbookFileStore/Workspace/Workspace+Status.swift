@@ -6,7 +6,7 @@ import LogbookCore
 import Synchronization
 
 extension Workspace {
-    static let verifyBatchBytes = 512 * 1024
+    static let verifyBatchBytes = 256 * 1024
 
     /// Opens the status of a locked plan for reading and writing.
     ///
@@ -78,7 +78,7 @@ extension Workspace {
     /// Feeds every line to the verifier and the checkpoint check; returns a read failure that is
     /// a finding (a segment missing or damaged) rather than throwing it.
     ///
-    /// Lines are read in batches of about 512 KiB. The order-free checks of a batch (parse,
+    /// Lines are read in batches of about 256 KiB. The order-free checks of a batch (parse,
     /// canonical form, hash, Ed25519 signature) run on every core while the previous batch goes
     /// through the ordered checks (seq, chain, trusted key, rules, snapshot) here: two batches in
     /// memory at most, whatever the journal's length. After a failure only the checkpoint check
