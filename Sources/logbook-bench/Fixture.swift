@@ -10,7 +10,7 @@ enum Fixture {
     static let persona = "LOADER"
     /// The note of every progress event: short, like a real one.
     static let noteText = "token bucket in place; 12 unit tests pass"
-    /// The size of a progress event line with that note (about 490 bytes: the envelope with its
+    /// The size of a progress event line with that note (about 507 bytes: the envelope with its
     /// hash, prev, key id and signature is most of it). The baselines write records of this size.
     static let recordBytes: Int = {
         let key = SigningKey(generatingFor: persona)
