@@ -112,7 +112,7 @@ public struct Verifier {
             return
         }
         // Signature: by the key the plan trusts for this persona, present in personas.json.
-        if let sig = e.sig {
+        if e.sig != nil {
             guard let kid = e.keyID else { fail(seq, .forgedSignature, "signature without a key_id"); return }
             let trusted = seq == 0 ? kid : state.personas[e.persona]?.keyID
             guard kid == trusted else {
