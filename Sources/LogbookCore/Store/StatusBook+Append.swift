@@ -82,10 +82,12 @@ extension StatusBook {
                         i.cursor = line.end
                     }
                     i.anchor(i.state.seq, i.cursor)  // where this batch's lines start
+                    var working = i.state
+                    defer { i.working = working }
                     var out: [Prepared] = []
                     for (k, w) in batch.enumerated() {
                         do throws(LogbookError) {
-                            let p = try prepare(w.request, signer: w.signer, state: &i.state, g: g, ts: ts)
+                            let p = try prepare(w.request, signer: w.signer, state: &working, g: g, ts: ts)
                             if let seq = p.repeatOf {
                                 results.set(k, .success(.repeatOf(seq)))
                             } else {
@@ -104,8 +106,14 @@ extension StatusBook {
                 return signed.map(\.line)
             }
             inner.withLock { i in
-                i.cursor = end
-                i.anchor(i.state.seq, end)
+                // Durable now: the batch becomes part of the book's state (unless a reader has
+                // meanwhile folded it, and more, from the journal).
+                if let w = i.working, w.seq >= i.state.seq {
+                    i.state = w
+                    i.cursor = end
+                }
+                i.working = nil
+                i.anchor(i.state.seq, i.cursor)
             }
             for (k, w) in batch.enumerated() { w.finish(results.get(k) ?? .failure(LogbookError(.io, "no result"))) }
             // A batch that was wholly refused or repeated writes nothing, not even a snapshot.
@@ -115,7 +123,11 @@ extension StatusBook {
             guard !appended.isEmpty else { return nil }
         } catch {
             // Nothing may be acknowledged: forget what this batch folded and reload from the store.
-            inner.withLock { i in i.state = before.0; i.cursor = before.1 }
+            inner.withLock { i in
+                i.state = before.0
+                i.cursor = before.1
+                i.working = nil
+            }
             for (k, w) in batch.enumerated() {
                 if case .failure(let own)? = results.get(k) { w.finish(.failure(own)) } else { w.finish(.failure(error)) }
             }

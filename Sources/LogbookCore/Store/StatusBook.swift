@@ -54,6 +54,10 @@ public final class StatusBook: Sendable {
         var snapshotSeq: Int
         var pending: [Waiter] = []
         var committing = false
+        /// The state with the batch being committed folded in: `state` itself stays the state at
+        /// `cursor` (what is in the journal), so a reader meanwhile never folds the batch twice
+        /// and never sees events that are not yet acknowledged as part of the book's own state.
+        var working: StatusState?
         var snapshotWriting = false
         /// Known (seq, cursor after that seq's line) pairs, newest last, at most ``anchorLimit``:
         /// where to start reading for ``StatusBook/event(at:)`` (an idempotent repeat) instead of

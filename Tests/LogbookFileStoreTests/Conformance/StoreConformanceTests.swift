@@ -161,6 +161,37 @@ struct Fixture {
         #expect(try await f.store.loadSnapshot(f.ref) == Array(#"{"journal":{"seq":9}}"#.utf8))
     }
 
+    /// Readers of a book while its group commits run: never an error, never a seq going back,
+    /// and every state they see is a prefix the journal ends up holding.
+    @Test(arguments: Backend.allCases)
+    func readersDuringCommitsSeeConsistentStates(_ backend: Backend) async throws {
+        let f = try await Fixture.make(backend.make())
+        let book = try await f.book(interval: 16)
+        _ = try await f.submit(book, .started, "T1", "WORKER")
+        let writers = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for t in 0..<8 {
+                    group.addTask { for i in 0..<20 { _ = try await f.submit(book, .progress, "T1", "WORKER", ["percent": JSONValue((t * 20 + i) % 101)]) } }
+                }
+                try await group.waitForAll()
+            }
+        }
+        var seen: [(Int, Digest256?)] = []
+        var last = -1
+        while !writers.isCancelled {
+            let s = try await book.state()
+            #expect(s.seq >= last, "a reader's seq went back from \(last) to \(s.seq)")
+            last = s.seq
+            seen.append((s.seq, s.head))
+            if s.seq >= 161 { break }
+            await Task.yield()
+        }
+        try await writers.value
+        let events = try await f.lines().map { try Event(line: $0) }
+        #expect(events.count == 162)
+        for (seq, head) in seen { #expect(events[seq].hash == head, "the state at seq \(seq) is not the journal's") }
+    }
+
     @Test(arguments: Backend.allCases)
     func manyConcurrentWritersLoseNothing(_ backend: Backend) async throws {
         let f = try await Fixture.make(backend.make())
