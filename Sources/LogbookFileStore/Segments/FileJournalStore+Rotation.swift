@@ -141,39 +141,4 @@ extension FileJournalStore {
     public func segments(_ ref: JournalRef) throws -> SegmentManifest {
         try manifest(ref, try handle(ref))
     }
-
-    /// Checks every segment: present, decompresses to the listed length and SHA-256, and its last
-    /// line is the listed last event. Returns the first problem, naming the segment and seq.
-    public func checkSegments(_ ref: JournalRef) throws -> (seq: Int, message: String)? {
-        let m = try segments(ref)
-        for seg in m.segments {
-            let path = directory + "/" + seg.file
-            guard access(path, F_OK) == 0 else { return (seg.firstSeq, "segment \(seg.file) (seq \(seg.firstSeq)–\(seg.lastSeq)) is missing") }
-            do {
-                let r = try GzipFileReader(path: path, ops: ops)
-                var hasher = Digest256.Streaming()
-                var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-                var tail: [UInt8] = []
-                while true {
-                    let n = try chunk.withUnsafeMutableBytes { try r.read(into: $0) }
-                    if n == 0 { break }
-                    hasher.update(chunk[0..<n])
-                    tail.append(contentsOf: chunk[0..<n])
-                    if tail.count > 2 * Event.maxGenesisLineBytes { tail.removeFirst(tail.count - Event.maxGenesisLineBytes - 1) }
-                }
-                guard r.position == seg.bytes, hasher.finish().hex == seg.sha256 else {
-                    return (seg.firstSeq, "segment \(seg.file) does not hold what the manifest lists (\(r.position) bytes; expected \(seg.bytes) with sha256 \(seg.sha256)): it was edited or replaced")
-                }
-                let body = tail.dropLast()
-                let start = body.lastIndex(of: 0x0A).map { $0 + 1 } ?? body.startIndex
-                let e = try Event(line: Array(body[start...]))
-                guard e.seq == seg.lastSeq, e.hash.description == seg.lastHash else {
-                    return (seg.lastSeq, "segment \(seg.file) ends at seq \(e.seq) \(e.hash), the manifest says seq \(seg.lastSeq) \(seg.lastHash)")
-                }
-            } catch let e as LogbookError {
-                return (seg.firstSeq, "segment \(seg.file): \(e.message)")
-            }
-        }
-        return nil
-    }
 }

@@ -115,6 +115,16 @@ extension FileJournalStore {
         if !pending.isEmpty {
             throw LogbookError(.corrupt, "\(seg.file) does not end with a complete line", plan: ref.planID)
         }
+        if reader.position == seg.bytes {
+            // Read to its end (every reader that reaches it went through it from its start):
+            // the bytes and the last event are the ones the manifest lists.
+            guard reader.digest.hex == seg.sha256 else {
+                throw LogbookError(.corrupt, "\(seg.file) holds other bytes than its manifest entry lists (sha256 \(reader.digest.hex), listed \(seg.sha256)): it was edited or replaced", plan: ref.planID)
+            }
+            if let lastLine = out.last, let e = try? Event(line: lastLine.bytes), e.seq != seg.lastSeq || e.hash.description != seg.lastHash {
+                throw LogbookError(.corrupt, "\(seg.file) ends at seq \(e.seq) (\(e.hash)), its manifest entry says seq \(seg.lastSeq) (\(seg.lastHash))", plan: ref.planID)
+            }
+        }
         // Keep the decoder for the next read from here on.
         h.segments.withLock { $0.reader = reader.position < seg.bytes ? (index, reader) : nil }
         at = seg.start + reader.position

@@ -33,6 +33,10 @@ final class GzipFileReader: @unchecked Sendable {
     /// Uncompressed bytes produced so far (the position in the segment's text).
     private(set) var position: Int64 = 0
     private(set) var finished = false
+    /// SHA-256 of every byte produced (from the segment's start), so a reader that goes through
+    /// a whole segment checks it against its manifest at no extra pass.
+    private var hasher = Digest256.Streaming()
+    var digest: Digest256 { hasher.finish() }
 
     init(path: String, ops: any FileOps) throws {
         self.path = path
@@ -70,6 +74,7 @@ final class GzipFileReader: @unchecked Sendable {
                                 out.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced, out.count - produced, &made)
             }
             inputAt += consumed
+            hasher.update(UnsafeRawBufferPointer(start: out.baseAddress! + produced, count: made))
             produced += made
             position += Int64(made)
             if rc == 1 { finished = true } else if rc < 0 {
