@@ -147,7 +147,10 @@ public final class FileJournalStore: JournalStore {
             if n == 0 { break }
             var start = 0
             for i in 0..<n where chunk[i] == 0x0A {
-                var line = pending
+                // Exactly sized: a line built from a shared, reserved buffer would get twice that.
+                var line = [UInt8]()
+                line.reserveCapacity(pending.count + i - start)
+                line.append(contentsOf: pending)
                 line.append(contentsOf: chunk[start..<i])
                 pending.removeAll(keepingCapacity: true)
                 let lineEnd = base + at + Int64(i) + 1

@@ -91,10 +91,12 @@ extension FileJournalStore {
     /// Reads lines of one segment from `at` into `out`; returns whether the segment was read to its end.
     func readSegment(_ ref: JournalRef, _ h: Handle, index: Int, segment seg: SegmentManifest.Segment, at: inout Int64,
                      into out: inout [JournalLine], total: inout Int, limit: Int) throws -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         let reader = try segmentReader(ref, h, index: index, segment: seg, at: at - seg.start)
+        var chunk = reader.scratch
+        reader.scratch = []  // keep `chunk` unique while it is filled
+        defer { reader.scratch = chunk }
         var pending: [UInt8] = []
-        while reader.position < seg.bytes, total < limit || out.isEmpty || !pending.isEmpty {
+        reading: while reader.position < seg.bytes, total < limit || out.isEmpty || !pending.isEmpty {
             let want = Int(min(Int64(chunk.count), seg.bytes - reader.position))
             let before = reader.position
             let n = try chunk.withUnsafeMutableBytes { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
@@ -103,12 +105,20 @@ extension FileJournalStore {
             }
             var start = 0
             for i in 0..<n where chunk[i] == 0x0A {
-                var line = pending
+                // Exactly sized: a line built from a shared, reserved buffer would get twice that.
+                var line = [UInt8]()
+                line.reserveCapacity(pending.count + i - start)
+                line.append(contentsOf: pending)
                 line.append(contentsOf: chunk[start..<i])
                 pending.removeAll(keepingCapacity: true)
                 out.append(JournalLine(bytes: line, end: seg.start + before + Int64(i) + 1))
                 total += line.count + 1
                 start = i + 1
+                if total >= limit {
+                    // The batch is full: give back what was decoded past this line.
+                    reader.unread(chunk[start..<n])
+                    break reading
+                }
             }
             pending.append(contentsOf: chunk[start..<n])
         }

@@ -28,8 +28,12 @@ final class GzipFileReader: @unchecked Sendable {
     let ops: any FileOps
     private var state: UnsafeMutableRawPointer?
     private var fileOffset: Int64 = 0
-    private var input: [UInt8] = []
+    /// Compressed bytes read ahead (`inputCount` of them valid) and the decoded bytes of the
+    /// last `read`: both allocated once per reader, so reading a journal does not churn the heap.
+    private var input = [UInt8](repeating: 0, count: 64 * 1024)
+    private var inputCount = 0
     private var inputAt = 0
+    var scratch = [UInt8](repeating: 0, count: 64 * 1024)
     /// Uncompressed bytes produced so far (the position in the segment's text).
     private(set) var position: Int64 = 0
     private(set) var finished = false
@@ -54,14 +58,37 @@ final class GzipFileReader: @unchecked Sendable {
         ops.close(fd)
     }
 
+    /// Decoded bytes given back by ``unread(_:)``, served before decoding more.
+    private var returned: [UInt8] = []
+    private var returnedAt = 0
+
+    /// Gives back the last bytes a `read` produced (the reader's position moves back by as many);
+    /// the next `read` returns them again.
+    func unread(_ bytes: ArraySlice<UInt8>) {
+        guard !bytes.isEmpty else { return }
+        precondition(returnedAt == returned.count, "unread twice without a read")
+        returned.removeAll(keepingCapacity: true)
+        returned.append(contentsOf: bytes)
+        returnedAt = 0
+        position -= Int64(bytes.count)
+    }
+
     /// Fills `into` with up to its capacity of decoded bytes; returns the count (0 at the end).
     func read(into out: UnsafeMutableRawBufferPointer) throws -> Int {
+        if returnedAt < returned.count {
+            let n = min(out.count, returned.count - returnedAt)
+            returned.withUnsafeBytes { src in
+                out.baseAddress!.copyMemory(from: src.baseAddress! + returnedAt, byteCount: n)
+            }
+            returnedAt += n
+            position += Int64(n)
+            return n
+        }
         var produced = 0
         while produced < out.count, !finished {
-            if inputAt == input.count {
-                input = [UInt8](repeating: 0, count: 64 * 1024)
+            if inputAt == inputCount {
                 let n = try input.withUnsafeMutableBytes { try ops.pread(fd, $0, fileOffset) }
-                input.removeSubrange(n...)
+                inputCount = n
                 inputAt = 0
                 fileOffset += Int64(n)
                 if n == 0 {
@@ -70,7 +97,7 @@ final class GzipFileReader: @unchecked Sendable {
             }
             var consumed = 0, made = 0
             let rc = input.withUnsafeBufferPointer { inp in
-                clogbook_gunzip(state, inp.baseAddress! + inputAt, inp.count - inputAt, &consumed,
+                clogbook_gunzip(state, inp.baseAddress! + inputAt, inputCount - inputAt, &consumed,
                                 out.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced, out.count - produced, &made)
             }
             inputAt += consumed
@@ -79,7 +106,7 @@ final class GzipFileReader: @unchecked Sendable {
             position += Int64(made)
             if rc == 1 { finished = true } else if rc < 0 {
                 throw LogbookError(.corrupt, "\(Paths.fileName(of: path)) is not a valid gzip stream (zlib error \(rc)) at byte \(fileOffset)")
-            } else if consumed == 0, made == 0, inputAt < input.count {
+            } else if consumed == 0, made == 0, inputAt < inputCount {
                 throw LogbookError(.corrupt, "\(Paths.fileName(of: path)): the gzip decoder made no progress at byte \(fileOffset)")
             }
         }
@@ -88,10 +115,10 @@ final class GzipFileReader: @unchecked Sendable {
 
     /// Skips decoded bytes up to `target` (forward only).
     func skip(to target: Int64) throws {
-        var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while position < target {
-            let want = Int(min(Int64(scratch.count), target - position))
-            let n = try scratch.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
+            let want = Int(min(Int64(buffer.count), target - position))
+            let n = try buffer.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
             if n == 0 { throw LogbookError(.corrupt, "\(Paths.fileName(of: path)) holds fewer bytes than its manifest says (\(position) < \(target))") }
         }
     }

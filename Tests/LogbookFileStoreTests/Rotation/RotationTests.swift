@@ -65,6 +65,22 @@ import Glibc
         #expect(report.ok, "\(report.failure?.description ?? "")")
         #expect(report.events == 152)
 
+        // Reads from the segments are paged: a batch stops at the first line that reaches the
+        // limit (bounded memory; the decoder keeps what it decoded past it), and the pages cover
+        // every line once.
+        var at: Int64 = 0, paged = 0
+        while true {
+            let batch = try await ws.store.read(file.journalRef, from: at, limit: 1500)
+            guard let last = batch.last else { break }
+            let bytes = batch.reduce(0) { $0 + $1.bytes.count + 1 }
+            if last.end <= m.segmentBytes {
+                #expect(bytes - (last.bytes.count + 1) < 1500, "a batch of \(bytes) bytes from the segments went past the limit by more than its last line")
+            }
+            paged += batch.count
+            at = last.end
+        }
+        #expect(paged == 152)
+
         // Every rotation left a signed checkpoint at its tree size whose root is the RFC 6962
         // root of the events up to there; verify checked the journal against the latest.
         let leaves = events.map { Merkle.leafHash($0.hash.bytes) }
