@@ -129,13 +129,16 @@ extension Workspace {
             header["g_locked"] = .number(Double(genesis.g))
             header["plan_digest"] = .string(locked.digest.description)
             doc.setHeader(header)
-            try AtomicFile(ops: ops).write(file.path, PrettyJSON.bytes(doc.json))
+            // state.txt before the plan file: a crash between the two leaves a DRAFT plan with a
+            // journal, which running the lock again completes; the other order would leave a
+            // locked plan that state.txt does not point at, and a second lock is refused.
             try updateState { p in
                 p["g"] = .number(Double(max(p["g"]?.intValue ?? 0, genesis.g)))
                 p["current_exec_status_id_ref"] = .string(ref.statusID)
                 p["ph"] = "CONSTRUCT"
                 p["st"] = "ACTIVE"
             }
+            try AtomicFile(ops: ops).write(file.path, PrettyJSON.bytes(doc.json))
             return (PlanFile(g: file.g, path: file.path, document: doc), genesis)
         }
     }
