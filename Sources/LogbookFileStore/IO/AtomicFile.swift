@@ -38,7 +38,7 @@ struct AtomicFile {
         } catch {
             ops.close(fd)
             ops.unlink(tmp)
-            throw error
+            throw error.on(path)
         }
         return tmp
     }
@@ -64,7 +64,19 @@ struct AtomicFile {
     func syncDirectory(of path: String) throws(LogbookError) {
         let fd = try ops.open(Paths.directory(of: path), O_RDONLY | O_DIRECTORY, 0)
         defer { ops.close(fd) }
-        try ops.fsync(fd)
+        do { try ops.fsync(fd) } catch { throw error.named("the folder of \(Paths.fileName(of: path))") }
+    }
+}
+
+extension LogbookError {
+    /// The same I/O error, naming the file it happened on (calls on a descriptor only know its number).
+    func on(_ path: String) -> LogbookError { named(Paths.fileName(of: path)) }
+
+    func named(_ what: String) -> LogbookError {
+        guard code == .io else { return self }
+        var e = self
+        e.message = "\(what): \(message)"
+        return e
     }
 }
 

@@ -192,13 +192,13 @@ public final class FileJournalStore: JournalStore {
             } catch {
                 // A short or failed write leaves a partial tail: cut it now, while we hold the lock.
                 if (try? ops.ftruncate(h.fd, size)) == nil { poison(ref, h) }
-                throw error
+                throw error.on(h.path)
             }
             return base + size + Int64(bytes.count)
         }
         do { try ops.fdatasync(h.fd) } catch {
             poison(ref, h)
-            throw LogbookError(.io, "\(error.message); the events were not acknowledged and the journal will be re-read", plan: ref.planID)
+            throw LogbookError(.io, "\(Paths.fileName(of: h.path)): \(error.message); the events were not acknowledged and the journal will be re-read", plan: ref.planID)
         }
         return end
     }
