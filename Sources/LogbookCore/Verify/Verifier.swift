@@ -26,6 +26,10 @@ public struct Verifier {
     var recent = [Digest256?](repeating: nil, count: Verifier.recentCount)
     static let recentCount = 1024
     var lastTimeMS: Int64?
+    /// This machine's clock when the check started: timestamps well ahead of it are a warning.
+    let clockMS = Int64(Date().timeIntervalSince1970 * 1000)
+    /// How far ahead of ``clockMS`` a timestamp may be before it is reported (5 minutes).
+    static let aheadToleranceMS: Int64 = 5 * 60 * 1000
     var keys: [String: PublicKey] = [:]
 
     public init(plan: PlanDocument, spec: PlanSpec, registry: PersonaRegistry, snapshot: [UInt8]?) {
@@ -142,6 +146,11 @@ public struct Verifier {
         if let t = Timestamp.parse(e.ts) {
             if let last = lastTimeMS, t < last {
                 report.warnings.append("seq \(seq): timestamp \(e.ts) is earlier than the previous event's (clock skew; order is seq)")
+            }
+            if t > clockMS + Verifier.aheadToleranceMS {
+                let hours = Double(t - clockMS) / 3_600_000
+                let ahead = hours >= 48 ? "\(Int(hours / 24)) days" : "\(Int(hours.rounded(.up))) hours"
+                report.warnings.append("seq \(seq): timestamp \(e.ts) is \(ahead) ahead of this machine's clock (clock skew; order is seq)")
             }
             lastTimeMS = t
         } else {
