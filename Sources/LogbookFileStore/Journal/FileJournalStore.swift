@@ -223,7 +223,13 @@ public final class FileJournalStore: JournalStore {
             defer { try? ops.flock(h.fd, LOCK_UN) }
             _ = try finishRotation(ref, h, try manifest(ref, h))
             let size = try ops.size(h.fd)
-            let (_, partial) = try readLines(h, from: max(0, size - Int64(Event.maxGenesisLineBytes + 1)), limit: Int.max, upTo: size)
+            let window = max(0, size - Int64(Event.maxGenesisLineBytes + 1))
+            var (_, partial) = try readLines(h, from: window, limit: Int.max, upTo: size)
+            if window > 0, Int64(partial.count) == size - window {
+                // No newline in the window: garbage longer than any line (zeros after a power
+                // loss, say). Cut from the last newline, wherever it is, not just the window.
+                (_, partial) = try readLines(h, from: size - Int64(try tornTailBytes(ref)), limit: Int.max, upTo: size)
+            }
             guard !partial.isEmpty else { return 0 }
             // `partial` is what follows the last newline (or the whole window if none): cut only that.
             _ = try cutTornTail(h, partial: partial, size: size)
