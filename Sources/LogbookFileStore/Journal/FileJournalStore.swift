@@ -209,8 +209,10 @@ public final class FileJournalStore: JournalStore {
         let ms = Int64(Double(time(nil)) * 1000)
         let copy = "\(h.path).torn-\(keep)-\(ms)"
         try? AtomicFile(ops: ops).write(copy, partial, mode: 0o644)
-        try ops.ftruncate(h.fd, keep)
-        try ops.fdatasync(h.fd)
+        do {
+            try ops.ftruncate(h.fd, keep)
+            try ops.fdatasync(h.fd)
+        } catch { throw error.on(h.path) }
         logger.warning("recovered a torn tail: removed \(partial.count) bytes of an unacknowledged partial line at offset \(keep) of \(Paths.fileName(of: h.path)); a copy is in \(Paths.fileName(of: copy))")
         return keep
     }

@@ -79,7 +79,7 @@ extension FileJournalStore {
                     try ops.fdatasync(h.fd)
                 } catch {
                     poison(ref, h)
-                    throw error
+                    throw error.on(h.path)
                 }
                 logger.notice("emptied the live journal of \(ref) after rotating it into \(last.file)")
             } else {
