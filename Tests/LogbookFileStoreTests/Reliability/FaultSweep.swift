@@ -122,7 +122,7 @@ enum FaultSweep {
         var ok = !le.message.isEmpty && le.code == .io
         // Names the file (or its folder) and the call.
         if o.kind != .crash, o.kind != .powerLoss {
-            ok = ok && [".journal:", ".txt:", "the folder of"].contains(where: text.contains)
+            ok = ok && (text.contains("the folder of") || text.contains(try! Regex("[A-Za-z0-9_]\\.(journal|txt|json|md|checkpoint|gz|key): ")))
         }
         switch o.kind {
         case .enospc: ok = ok && text.contains("disk is full") && text.contains("write")

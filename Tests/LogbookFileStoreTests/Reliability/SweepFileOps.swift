@@ -162,6 +162,10 @@ final class SweepFileOps: FileOps {
         if (try? step("unlink")) != false { return }  // crashed (or crashing): the file stays
         real.unlink(path)
     }
+    func chmod(_ path: String, _ mode: mode_t) throws(LogbookError) {
+        if try step("chmod") { throw crashError("chmod") }
+        try real.chmod(path, mode)
+    }
     func fsType(_ fd: Int32) throws(LogbookError) -> Int64 {
         if try step("fstatfs") { throw crashError("fstatfs") }
         return try real.fsType(fd)

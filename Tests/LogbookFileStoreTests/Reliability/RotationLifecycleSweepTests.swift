@@ -1,0 +1,120 @@
+import Foundation
+import LogbookCore
+import LogbookFileStore
+import Testing
+
+/// The fault sweep (ENOSPC, EIO on write, EIO on sync, short write, crash, power loss at every
+/// operation N) over an append that rotates the journal into a gzip segment, and over the
+/// lifecycle steps validate, freeze and archive. After each run and recovery: the journal
+/// verifies, acknowledged events are all there, and running the step again finishes it.
+@Suite(.serialized) struct RotationLifecycleSweepTests {
+    static let rotateBytes: Int64 = 4096
+
+    @Test func anAppendThatRotatesUnderEveryFault() async throws {
+        // A live journal just over 4 KiB (written without rotation), so the next append rotates.
+        let (ws0, file) = try await TestSupport.lockedWorkspace("sweep-rot")
+        let book0 = try await ws0.book(file)
+        let key0 = try ws0.signingKey(for: "WORKER")
+        _ = try await book0.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: key0)
+        while TestSupport.bytes(ws0.store.journalPath(file.journalRef)).count < Int(Self.rotateBytes) {
+            _ = try await book0.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 5, "note": "filling the live file"]), signer: key0)
+        }
+        let before = try await FaultSweep.events(ws0, file)
+        var rotated = 0
+        let stats = try await FaultSweep.sweep("rotation", template: ws0.root) { ws, ops in
+            let rws = Workspace(root: ws.root, ops: ops, rotateBytes: Self.rotateBytes)
+            let f = try rws.plan("EP-TEST")
+            let key = try rws.signingKey(for: "WORKER")
+            ops.arm()
+            let book = try await rws.book(f)
+            _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 50, "note": "sweep-note"]), signer: key)
+        } check: { root, o in
+            let ws = Workspace(root: root, rotateBytes: Self.rotateBytes)
+            let f = try ws.plan("EP-TEST")
+            let events = try await FaultSweep.events(ws, f)
+            #expect(events.map(\.seq) == Array(0..<events.count), "\(o)")
+            #expect(zip(before, events).allSatisfy { $0.hash == $1.hash } && events.count >= before.count, "acknowledged events changed: \(o)")
+            if o.succeeded { #expect(events.count == before.count + 1 && events.last?.data["note"]?.stringValue == "sweep-note", "acknowledged event missing: \(o)") }
+            else { #expect(events.count <= before.count + 1, "\(o)") }
+            if ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).contains(where: { $0.contains(".gz") || $0.contains("segment") }) { rotated += 1 }
+            let report = try await ws.verify(f)
+            #expect(report.ok, "\(o): \(report.failure?.description ?? "")")
+            let e = try await ws.book(f).submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 77]), signer: try ws.signingKey(for: "WORKER"))
+            #expect(e.seq == events.count, "\(o)")
+            let again = try await ws.verify(f)
+            #expect(again.ok, "after the next write, \(o): \(again.failure?.description ?? "")")
+        }
+        FaultSweep.report("fault sweep, append that rotates", "\(stats); \(rotated) runs ended with a segment on disk")
+        for (k, m) in stats.samples.sorted(by: { $0.key < $1.key }) { FaultSweep.report("fault sweep, rotation, error on \(k)", m) }
+    }
+
+    enum Step: String, CaseIterable, CustomTestStringConvertible {
+        case validate, freeze, archive
+        var testDescription: String { rawValue }
+    }
+
+    /// A workspace with every task finished (T5 waived), brought up to just before `step`.
+    static func prepared(_ step: Step) async throws -> (Workspace, PlanFile) {
+        let (ws, file) = try await TestSupport.lockedWorkspace("sweep-\(step)")
+        let book = try await ws.book(file)
+        func submit(_ type: EventType, _ task: String?, _ persona: String, _ data: JSONObject = [:]) async throws {
+            _ = try await book.submit(EventRequest(type: type, task: task, persona: persona, data: data), signer: try ws.signingKey(for: persona))
+        }
+        for t in ["T1", "T2", "T3"] {
+            try await submit(.started, t, "WORKER")
+            try await submit(.done, t, "WORKER")
+        }
+        try await submit(.started, "T4", "WORKER2")
+        try await submit(.done, "T4", "WORKER2")
+        try await submit(.waived, "T5", "SUPERVISOR", ["reason": "not needed"])
+        let sup = try ws.signingKey(for: "SUPERVISOR")
+        if step != .validate { _ = try await ws.validate(file, persona: "SUPERVISOR", signer: sup) }
+        if step == .archive { _ = try await ws.freeze(file, persona: "SUPERVISOR", signer: sup) }
+        return (ws, file)
+    }
+
+    static func run(_ step: Step, _ ws: Workspace) async throws {
+        let file = try ws.plan("EP-TEST")
+        let sup = try ws.signingKey(for: "SUPERVISOR")
+        switch step {
+        case .validate: _ = try await ws.validate(file, persona: "SUPERVISOR", signer: sup)
+        case .freeze: _ = try await ws.freeze(file, persona: "SUPERVISOR", signer: sup)
+        case .archive: _ = try await ws.archive(file, persona: "SUPERVISOR", signer: sup)
+        }
+    }
+
+    @Test(arguments: Step.allCases)
+    func aLifecycleStepUnderEveryFault(_ step: Step) async throws {
+        let (ws0, _) = try await Self.prepared(step)
+        let g0 = try ws0.readState().g
+        let stats = try await FaultSweep.sweep(step.rawValue, template: ws0.root) { ws, ops in
+            _ = try ws.plan("EP-TEST")
+            ops.arm()
+            try await Self.run(step, ws)
+        } check: { root, o in
+            let ws = Workspace(root: root)
+            let file = try ws.plan("EP-TEST")
+            let mid = try await ws.verify(file)
+            #expect(mid.ok, "\(step) \(o): \(mid.failure?.description ?? "")")
+            // Running the step again finishes it.
+            try await Self.run(step, ws)
+            let state = try await ws.book(file).state()
+            switch step {
+            case .validate: #expect(state.lifecycle == .validating && state.verdict == "PASS", "\(o)")
+            case .freeze:
+                #expect(state.lifecycle == .frozen, "\(o)")
+                #expect(try await ws.checkReport(file).ok, "\(o)")
+            case .archive:
+                #expect(state.lifecycle == .archived, "\(o)")
+                #expect(try ws.readState().g == g0 + 1, "state.txt moved more or less than once: \(o)")
+                #expect(try await ws.checkReport(file).ok, "\(o)")
+            }
+            var counts: [EventType: Int] = [:]
+            try await ws.store.forEachLine(file.journalRef) { counts[try Event(line: $0.bytes).type, default: 0] += 1 }
+            for t in [EventType.validationStarted, .frozen, .archived] { #expect((counts[t] ?? 0) <= 1, "\(t) twice: \(o)") }
+            let report = try await ws.verify(file)
+            #expect(report.ok, "\(step) after the rerun, \(o): \(report.failure?.description ?? "")")
+        }
+        FaultSweep.report("fault sweep, \(step)", "\(stats); every run finished by running \(step) again")
+    }
+}
