@@ -40,7 +40,7 @@ struct Fuzzer {
     let seeds: [[UInt8]]
     let parsed: [JSONValue?]
     /// Mutated inputs longer than this are cut (the generated extremes are not).
-    var maxLength = 6000
+    var maxLength = 2048
     var rng: Random
 
     init(_ name: String, seeds: [[UInt8]]) {
@@ -48,6 +48,7 @@ struct Fuzzer {
         self.name = name
         self.seeds = seeds
         parsed = seeds.map { try? JSONParser.parse($0) }
+        maxLength = max(maxLength, 2 * (seeds.map(\.count).max() ?? 0))
         var h: UInt64 = Fuzzer.seed
         for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
         rng = Random(state: h)
@@ -169,18 +170,18 @@ struct Fuzzer {
     /// Deep nesting, huge lines, invalid UTF-8 and control characters.
     mutating func extreme() -> [UInt8] {
         switch rng.int(0...7) {
-        case 0: return Array(String(repeating: "[", count: rng.int(100...100_000)).utf8)
+        case 0: return Array(String(repeating: "[", count: rng.int(100...20_000)).utf8)
         case 1:
-            let d = rng.int(120...3000)
+            let d = rng.int(120...1000)
             return Array((String(repeating: "{\"a\":", count: d) + "1" + String(repeating: "}", count: d)).utf8)
-        case 2: return Array(("{\"note\":\"" + String(repeating: "x", count: rng.int(65_000...400_000)) + "\"}").utf8)
+        case 2: return Array(("{\"note\":\"" + String(repeating: "x", count: rng.int(65_000...140_000)) + "\"}").utf8)
         case 3: return (0..<rng.int(1...4000)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         case 4: return Array("\"".utf8) + (0..<rng.int(1...200)).map { _ in rng.pick([0xC0, 0xC1, 0xF5, 0xFF, 0xED, 0xA0, 0x80, 0xE2, 0x82]) } + Array("\"".utf8)
         case 5: return Array("{\"a\":\"".utf8) + (0..<rng.int(1...200)).map { _ in UInt8(rng.int(0...31)) } + Array("\"}".utf8)
         case 6: return Array(("[" + String(repeating: "1e400,", count: rng.int(1...500)) + "0]").utf8)
         default:
             let seed = seeds[rng.int(0...(seeds.count - 1))]
-            return Array(repeating: seed, count: rng.int(2...40)).flatMap { $0 }
+            return Array(repeating: seed, count: rng.int(2...20)).flatMap { $0 }
         }
     }
 
