@@ -18,47 +18,11 @@ import Glibc
         let rounds = (kills - 1 + perRound - 1) / perRound  // + the probe
         let (ws, file) = try await MultiProcessTests.loadWorkspace(writers: perRound)
         let dir = TestSupport.tempDirectory("killloop")
-        var rng = SeededRandom(seed: Reliability.seed)
-        var killed = 0, midAppend = 0, exitedBeforeKill = 0, ackFiles: [String] = []
-        var tornSeen = 0
-        // How long a writer takes to acknowledge its first event on this machine now (a slow or
-        // busy machine starts processes slowly): kills are spread over that plus 120 ms, so most
-        // land while appending. (A measurement to aim the kills, not an assertion.)
-        let probeAck = "\(dir)/ack-probe"
-        ackFiles.append(probeAck)
-        let probe = try MultiProcessTests.writer(ws, task: "L1", count: 1_000_000, ack: probeAck)
-        let started = ContinuousClock.now
-        while ((try? FileManager.default.attributesOfItem(atPath: probeAck)[.size] as? Int) ?? 0) == 0, probe.isRunning {
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        let firstAck = ContinuousClock.now - started
-        kill(probe.processIdentifier, SIGKILL)
-        probe.waitUntilExit()
-        killed += 1
-        let spread = Int(firstAck.components.seconds * 1000 + firstAck.components.attoseconds / 1_000_000_000_000_000) + 120
-        for round in 0..<rounds {
-            var procs: [(Process, String)] = []
-            for w in 1...perRound {
-                let ack = "\(dir)/ack-\(round)-\(w)"
-                ackFiles.append(ack)
-                // Concurrency 1–3: single appends and group-committed batches.
-                let p = try MultiProcessTests.writer(ws, task: "L\(w)", count: 1_000_000, ack: ack, concurrency: 1 + (round + w) % 3)
-                procs.append((p, ack))
-            }
-            // A random moment: often during start-up, mostly while appending.
-            let delay = Int.random(in: 0...spread, using: &rng)
-            if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
-            for (p, _) in procs {
-                if p.isRunning { kill(p.processIdentifier, SIGKILL); killed += 1 } else { exitedBeforeKill += 1 }
-            }
-            for (p, ack) in procs {
-                p.waitUntilExit()
-                if p.terminationReason == .uncaughtSignal, ((try? FileManager.default.attributesOfItem(atPath: ack)[.size] as? Int) ?? 0) > 0 {
-                    midAppend += 1
-                }
-            }
-            if try ws.store.tornTailBytes(file.journalRef) > 0 { tornSeen += 1 }
-        }
+        // The loop runs on its own thread with real sleeps: on the test runner's cooperative pool
+        // (two threads here, shared with CPU-bound tests) a sleep can stretch to seconds, and the
+        // kills would land anywhere but where they are aimed.
+        let loop = try await Self.onThread { try Self.killRounds(ws: ws, file: file, dir: dir, rounds: rounds, perRound: perRound) }
+        let (killed, midAppend, exitedBeforeKill, tornSeen, spread, ackFiles) = (loop.killed, loop.midAppend, loop.exitedBeforeKill, loop.tornSeen, loop.spread, loop.ackFiles)
         // Recovery as the next process does it, then the audit.
         let torn = try ws.store.tornTailBytes(file.journalRef)
         _ = try ws.store.recover(file.journalRef)
@@ -76,7 +40,62 @@ import Glibc
         #expect(report.ok, "\(report.failure?.description ?? "") (torn tail before recovery: \(torn) bytes)")
         #expect(killed >= kills, "only \(killed) kills")
         #expect(midAppend > kills / 10, "too few kills landed while appending (\(midAppend)) to test anything")
-        FaultSweep.report("kill -9 loop", "\(killed) writer processes killed in \(rounds) rounds of \(perRound) and one probe, at random moments within \(spread) ms of start (the first acknowledgement came after \(spread - 120) ms; \(midAppend) after acknowledging at least one event, \(exitedBeforeKill) had exited), \(acks.count) acknowledged events all present exactly once, \(events.count) events in the journal, \(tornSeen) rounds left a torn tail (cut by the next writer), verify OK; seed \(Reliability.seed)")
+        FaultSweep.report("kill -9 loop", "\(killed) writer processes killed in \(rounds) rounds of \(perRound) and one probe, at random moments within \(spread) ms of start (the probe's first acknowledgement came after \(spread - 120) ms, capped at 400; \(midAppend) after acknowledging at least one event, \(exitedBeforeKill) had exited), \(acks.count) acknowledged events all present exactly once, \(events.count) events in the journal, \(tornSeen) rounds left a torn tail (cut by the next writer), verify OK; seed \(Reliability.seed)")
+    }
+
+    struct Loop: Sendable {
+        var killed = 0, midAppend = 0, exitedBeforeKill = 0, tornSeen = 0, spread = 0
+        var ackFiles: [String] = []
+    }
+
+    /// Runs `body` on a new thread (not the cooperative pool) and returns its result.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            Thread { c.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    static func killRounds(ws: Workspace, file: PlanFile, dir: String, rounds: Int, perRound: Int) throws -> Loop {
+        var rng = SeededRandom(seed: Reliability.seed)
+        var l = Loop()
+        func ackBytes(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        // How long a writer takes to acknowledge its first event on this machine now (a slow or
+        // busy machine starts processes slowly): kills are spread over that (at most 400 ms) plus
+        // 120 ms, so most land while appending. A measurement to aim the kills, not an assertion.
+        let probeAck = "\(dir)/ack-probe"
+        l.ackFiles.append(probeAck)
+        let probe = try MultiProcessTests.writer(ws, task: "L1", count: 1_000_000, ack: probeAck)
+        var waitedMS = 0
+        while ackBytes(probeAck) == 0, probe.isRunning, waitedMS < 400 {
+            usleep(2000)
+            waitedMS += 2
+        }
+        kill(probe.processIdentifier, SIGKILL)
+        probe.waitUntilExit()
+        l.killed += 1
+        l.spread = waitedMS + 120
+        for round in 0..<rounds {
+            var procs: [(Process, String)] = []
+            for w in 1...perRound {
+                let ack = "\(dir)/ack-\(round)-\(w)"
+                l.ackFiles.append(ack)
+                // Concurrency 1–3: single appends and group-committed batches.
+                let p = try MultiProcessTests.writer(ws, task: "L\(w)", count: 1_000_000, ack: ack, concurrency: 1 + (round + w) % 3)
+                procs.append((p, ack))
+            }
+            // A random moment: sometimes during start-up, mostly while appending.
+            let delay = Int.random(in: 0...l.spread, using: &rng)
+            if delay > 0 { usleep(useconds_t(delay * 1000)) }
+            for (p, _) in procs {
+                if p.isRunning { kill(p.processIdentifier, SIGKILL); l.killed += 1 } else { l.exitedBeforeKill += 1 }
+            }
+            for (p, ack) in procs {
+                p.waitUntilExit()
+                if p.terminationReason == .uncaughtSignal, ackBytes(ack) > 0 { l.midAppend += 1 }
+            }
+            if try ws.store.tornTailBytes(file.journalRef) > 0 { l.tornSeen += 1 }
+        }
+        return l
     }
 
     @Test func aLockHolderKilledWhileHoldingTheLockDoesNotStopTheNextWriter() async throws {
