@@ -322,7 +322,7 @@ struct Tamper: Sendable, CustomTestStringConvertible {
         let copies = try FileManager.default.contentsOfDirectory(atPath: b.f.root).filter { $0.hasPrefix("exec_status_\(b.f.plan.g).journal.torn-") }
         #expect(copies.count == 1)
         if let c = copies.first { #expect(TestSupport.bytes(b.f.root + "/" + c) == partial, "the copy should hold the cut bytes") }
-        #expect(try b.f.ok(["recover"]).stdout.contains("nothing to recover"))
+        #expect(try b.f.ok(["recover"]).stdout.contains("no torn tail"))
 
         let next = try b.f.ok(["task", "progress", "T2", "--percent", "60", "--persona", "WORKER"])
         #expect(next.stdout.hasPrefix("seq 41 "))

@@ -113,7 +113,10 @@ struct VerifyCommand: AsyncParsableCommand {
 }
 
 struct RecoverCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "recover", abstract: "Cut a torn tail (a partial last line from a writer that died); keeps a copy. Never touches anything else.")
+    static let configuration = CommandConfiguration(
+        commandName: "recover",
+        abstract: "Repair what a writer that died left: cut a torn tail (keeping a copy), finish an interrupted rotation, remove its temporary files. Never touches anything else.",
+        discussion: "Writers do the first two themselves on their next append; recover does them now. Damage anywhere else is never repaired: `logbook verify` reports it.")
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @OptionGroup var ws: WorkspaceOptions
 
@@ -121,6 +124,10 @@ struct RecoverCommand: AsyncParsableCommand {
         let w = try ws.open()
         let file = try w.plan(planArgument)
         let n = try w.store.recover(file.journalRef)
-        print(n == 0 ? "nothing to recover: the journal ends with a complete line" : "removed a torn tail of \(n) bytes (a copy is beside the journal)")
+        print(n == 0 ? "the journal ends with a complete line: no torn tail" : "removed a torn tail of \(n) bytes (a copy is beside the journal)")
+        let stale = w.removeStaleTemporaries()
+        if !stale.isEmpty {
+            print("removed \(stale.count) temporary file(s) left by writers that died: " + stale.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
+        }
     }
 }
