@@ -135,7 +135,7 @@ public final class FileJournalStore: JournalStore {
         }
         var lines: [JournalLine] = []
         var at = cursor - base
-        var pending: [UInt8] = []
+        var splitter = LineSplitter()
         // No larger than what is there to read: a zeroed 4 MiB buffer per append cost more than the append.
         var chunk = [UInt8](repeating: 0, count: Int(min(Int64(max(64 * 1024, min(limit, 4 << 20))), size - at)))
         var total = 0
@@ -145,24 +145,11 @@ public final class FileJournalStore: JournalStore {
                 try ops.pread(h.fd, UnsafeMutableRawBufferPointer(rebasing: buf[0..<want]), at)
             }
             if n == 0 { break }
-            var start = 0
-            for i in 0..<n where chunk[i] == 0x0A {
-                // Exactly sized: a line built from a shared, reserved buffer would get twice that.
-                var line = [UInt8]()
-                line.reserveCapacity(pending.count + i - start)
-                line.append(contentsOf: pending)
-                line.append(contentsOf: chunk[start..<i])
-                pending.removeAll(keepingCapacity: true)
-                let lineEnd = base + at + Int64(i) + 1
-                lines.append(JournalLine(bytes: line, end: lineEnd))
-                total += line.count + 1
-                start = i + 1
-            }
-            pending.append(contentsOf: chunk[start..<n])
+            _ = splitter.split(chunk[0..<n], at: base + at, into: &lines, total: &total)
             at += Int64(n)
             if total >= limit, !lines.isEmpty { return (lines, []) }
         }
-        return (lines, pending)
+        return (lines, splitter.pending)
     }
 
     public func append(_ ref: JournalRef, from cursor: Int64,

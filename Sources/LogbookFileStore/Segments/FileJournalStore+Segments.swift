@@ -95,34 +95,21 @@ extension FileJournalStore {
         var chunk = reader.scratch
         reader.scratch = []  // keep `chunk` unique while it is filled
         defer { reader.scratch = chunk }
-        var pending: [UInt8] = []
-        reading: while reader.position < seg.bytes, total < limit || out.isEmpty || !pending.isEmpty {
+        var splitter = LineSplitter()
+        while reader.position < seg.bytes, total < limit || out.isEmpty || !splitter.pending.isEmpty {
             let want = Int(min(Int64(chunk.count), seg.bytes - reader.position))
             let before = reader.position
             let n = try chunk.withUnsafeMutableBytes { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
             if n == 0 {
                 throw LogbookError(.corrupt, "\(seg.file) holds \(reader.position) bytes, fewer than the \(seg.bytes) its manifest lists", plan: ref.planID)
             }
-            var start = 0
-            for i in 0..<n where chunk[i] == 0x0A {
-                // Exactly sized: a line built from a shared, reserved buffer would get twice that.
-                var line = [UInt8]()
-                line.reserveCapacity(pending.count + i - start)
-                line.append(contentsOf: pending)
-                line.append(contentsOf: chunk[start..<i])
-                pending.removeAll(keepingCapacity: true)
-                out.append(JournalLine(bytes: line, end: seg.start + before + Int64(i) + 1))
-                total += line.count + 1
-                start = i + 1
-                if total >= limit {
-                    // The batch is full: give back what was decoded past this line.
-                    reader.unread(chunk[start..<n])
-                    break reading
-                }
+            if let rest = splitter.split(chunk[0..<n], at: seg.start + before, into: &out, total: &total, stopAt: limit) {
+                // The batch is full: give back what was decoded past its last line.
+                reader.unread(chunk[rest..<n])
+                break
             }
-            pending.append(contentsOf: chunk[start..<n])
         }
-        if !pending.isEmpty {
+        if !splitter.pending.isEmpty {
             throw LogbookError(.corrupt, "\(seg.file) does not end with a complete line", plan: ref.planID)
         }
         if reader.position == seg.bytes {
