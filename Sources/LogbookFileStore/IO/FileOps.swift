@@ -48,8 +48,8 @@ func osError(_ call: String, _ path: String, _ err: Int32 = errno) -> LogbookErr
     let what = String(cString: strerror(err))
     let hint: String
     switch err {
-    case ENOSPC: hint = " (the disk is full; nothing was acknowledged)"
-    case EIO: hint = " (an I/O error; nothing was acknowledged)"
+    case ENOSPC: hint = " (the disk is full)"
+    case EIO: hint = " (an I/O error)"
     case EACCES, EPERM: hint = " (permission denied)"
     case EROFS: hint = " (read-only file system)"
     default: hint = ""

@@ -179,7 +179,9 @@ public final class FileJournalStore: JournalStore {
             } catch {
                 // A short or failed write leaves a partial tail: cut it now, while we hold the lock.
                 if (try? ops.ftruncate(h.fd, size)) == nil { poison(ref, h) }
-                throw error.on(h.path)
+                var e = error.on(h.path)
+                e.message += "; the events were not written and nothing was acknowledged"
+                throw e
             }
             return base + size + Int64(bytes.count)
         }
