@@ -51,7 +51,7 @@ struct LogCommand: AsyncParsableCommand {
 }
 
 struct WatchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow a plan's status live until every task is complete (Ctrl-C to stop).")
+    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow a plan's status live until every task is complete or the status is frozen (Ctrl-C to stop).")
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @Option(help: "Refresh interval in milliseconds.") var interval: Int = 300
     @Flag(help: "Keep watching after every task is complete.") var forever = false
@@ -72,6 +72,12 @@ struct WatchCommand: AsyncParsableCommand {
                 lastSeq = s.seq
             }
             if !forever, s.tasks.allSatisfy({ $0.status.isComplete }) { return }
+            // A frozen status takes no more task events (an archived one none at all): nothing
+            // left to watch, even when some tasks never finished.
+            if s.lifecycle == .archived || (!forever && s.lifecycle == .frozen) {
+                print("plan \(file.id) is \(s.lifecycle.rawValue) (frozen at seq \(s.frozenSeq ?? s.seq)): no more events to watch")
+                return
+            }
             try await Task.sleep(for: .milliseconds(max(50, interval)))
         }
     }

@@ -180,6 +180,21 @@ import Glibc
         #expect(report["override_reason"]?.stringValue == "accepted by the owner")
         let failing = (report["criteria"]?.arrayValue ?? []).filter { $0["pass"]?.boolValue == false }.compactMap { $0["name"]?.stringValue }
         #expect(Set(failing) == ["tasks_complete", "latest_tests_pass"])
+
+        // `watch` ends on a frozen status even though T1–T5 never finished.
+        let watch = Process()
+        watch.executableURL = URL(fileURLWithPath: TestSupport.binary)
+        watch.arguments = ["watch", "--interval", "50", "--workspace", ws.root]
+        let out = Pipe()
+        watch.standardOutput = out
+        try watch.run()
+        let deadline = Date().addingTimeInterval(20)
+        while watch.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if watch.isRunning { watch.terminate() }
+        watch.waitUntilExit()
+        #expect(watch.terminationReason == .exit && watch.terminationStatus == 0, "watch did not end on a frozen status")
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.contains("FROZEN") && text.contains("no more events"), "\(text)")
     }
 
     /// A report re-signed (its report_hash recomputed) over a different head: `report --check`
