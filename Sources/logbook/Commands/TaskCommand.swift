@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LogbookCore
 import LogbookFileStore
 
@@ -181,7 +182,7 @@ struct TaskCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Tasks, optionally only a persona's or only those ready to start.")
         @Option(help: "Only tasks this persona may report on.") var persona: String?
-        @Flag(help: "Only PENDING tasks whose dependencies are all DONE.") var ready = false
+        @Flag(help: "Only PENDING tasks whose dependencies are all DONE (none once the status is frozen).") var ready = false
         @Option(help: "Plan id.") var plan: String?
         @Flag(help: "JSON output.") var json = false
         @OptionGroup var ws: WorkspaceOptions
@@ -191,7 +192,12 @@ struct TaskCommand: AsyncParsableCommand {
             let book = try await w.book(try w.plan(plan))
             let state = try await book.state()
             let archetype = persona.flatMap { state.personas[$0]?.archetype }
+            let closed = state.lifecycle == .frozen || state.lifecycle == .archived
+            if closed, ready {
+                FileHandle.standardError.write(Data("plan \(book.plan.id) is \(state.lifecycle.rawValue) (frozen at seq \(state.frozenSeq ?? state.seq)): no task can be started\n".utf8))
+            }
             let rows = book.plan.tasks.filter { spec in
+                if closed, ready { return false }
                 if let persona, spec.assignedPersona != persona, !(archetype.map(spec.authorizedArchetypes.contains) ?? false) { return false }
                 if ready { return state.task(spec.id)?.status == .pending && state.unmetDependencies(spec).isEmpty }
                 return true

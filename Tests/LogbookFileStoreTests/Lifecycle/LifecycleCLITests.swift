@@ -181,6 +181,11 @@ import Glibc
         let failing = (report["criteria"]?.arrayValue ?? []).filter { $0["pass"]?.boolValue == false }.compactMap { $0["name"]?.stringValue }
         #expect(Set(failing) == ["tasks_complete", "latest_tests_pass"])
 
+        // Nothing is ready once frozen (an agent asking what to do next gets nothing, and why).
+        let ready = try lb(ws, "task", "list", "--ready", "--json")
+        #expect(ready.status == 0 && ready.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "\(ready.stdout)")
+        #expect(ready.stderr.contains("FROZEN"))
+
         // `watch` ends on a frozen status even though T1–T5 never finished.
         let watch = Process()
         watch.executableURL = URL(fileURLWithPath: TestSupport.binary)
