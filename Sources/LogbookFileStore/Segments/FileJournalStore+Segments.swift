@@ -8,6 +8,8 @@ struct SegmentCache: Sendable {
     var key: ManifestKey?
     var manifest = SegmentManifest()
     var reader: (index: Int, reader: GzipFileReader)?
+    /// The tree size up to which this process knows a rotation checkpoint is stored.
+    var checkpointedSize = 0
 }
 
 /// Identifies one version of the manifest file without reading it (it is replaced by rename).
@@ -44,6 +46,23 @@ extension FileJournalStore {
         let fd = try ops.open(path, O_RDONLY, 0)
         defer { ops.close(fd) }
         return try readAll(fd)
+    }
+
+    /// The last rotation, if this process has not yet seen a checkpoint stored for it. Answered
+    /// from the manifest the handle already holds (read by this process's last append): no I/O,
+    /// so it can run after every commit.
+    public func rotationAwaitingCheckpoint(_ ref: JournalRef) -> SegmentManifest.Segment? {
+        guard let h = handles.withLock({ $0[ref] }) else { return nil }
+        return h.segments.withLock { c in
+            guard !c.manifest.rotating, let last = c.manifest.segments.last, last.treeSize > c.checkpointedSize else { return nil }
+            return last
+        }
+    }
+
+    /// Notes that a checkpoint at `size` is stored (see ``rotationAwaitingCheckpoint(_:)``).
+    public func noteCheckpointed(_ ref: JournalRef, size: Int) {
+        guard let h = handles.withLock({ $0[ref] }) else { return }
+        h.segments.withLock { $0.checkpointedSize = max($0.checkpointedSize, size) }
     }
 
     /// Complete lines of the journal's text from `cursor`: segments first, then the live file

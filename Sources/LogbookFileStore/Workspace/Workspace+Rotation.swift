@@ -12,8 +12,11 @@ extension Workspace {
     /// `verify` also checks the journal against. A failure is logged: the commit stands, and the
     /// next signed commit tries again.
     func signRotationCheckpoint(_ file: PlanFile, signers: [SigningKey]) async {
-        guard !signers.isEmpty, let m = try? store.segments(file.journalRef), !m.rotating, let last = m.segments.last else { return }
-        guard access(checkpointDirectory(file) + "/\(last.treeSize).txt", F_OK) != 0 else { return }
+        guard !signers.isEmpty, let last = store.rotationAwaitingCheckpoint(file.journalRef) else { return }
+        guard access(checkpointDirectory(file) + "/\(last.treeSize).txt", F_OK) != 0 else {
+            store.noteCheckpointed(file.journalRef, size: last.treeSize)
+            return
+        }
         do {
             let registry = try personas()
             let signer = signers.first { registry[$0.persona]?.role == .supervisor } ?? signers[0]
@@ -22,6 +25,7 @@ extension Workspace {
             let bySupervisor = registry[signer.persona]?.role == .supervisor
             try cp.verify(registry: registry, requireSupervisor: bySupervisor)
             try await storeCheckpoint(file, cp, asLatest: bySupervisor)
+            store.noteCheckpointed(file.journalRef, size: last.treeSize)
             logger.info("signed the rotation checkpoint of \(file.id) at size \(last.treeSize) (\(last.file)) as \(signer.persona)")
         } catch {
             logger.warning("could not write the checkpoint for the rotation into \(last.file): \(error)")
