@@ -253,13 +253,24 @@ public final class FileJournalStore: JournalStore {
         return try readAll(fd)
     }
 
+    /// A whole file; a missing one is `.notFound` naming it.
+    func readWhole(_ path: String) throws -> [UInt8] {
+        let fd = try ops.open(path, O_RDONLY, 0)
+        defer { ops.close(fd) }
+        return try readAll(fd)
+    }
+
     func readAll(_ fd: Int32) throws -> [UInt8] {
-        let size = try ops.size(fd)
-        var out = [UInt8](repeating: 0, count: Int(size))
+        try readRange(fd, from: 0, count: try ops.size(fd))
+    }
+
+    /// Up to `count` bytes from `offset` (fewer only at the end of the file).
+    func readRange(_ fd: Int32, from offset: Int64, count: Int64) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(count))
         var at = 0
         while at < out.count {
             let n = try out.withUnsafeMutableBytes { b in
-                try ops.pread(fd, UnsafeMutableRawBufferPointer(rebasing: b[at...]), Int64(at))
+                try ops.pread(fd, UnsafeMutableRawBufferPointer(rebasing: b[at...]), offset + Int64(at))
             }
             if n == 0 { break }
             at += n

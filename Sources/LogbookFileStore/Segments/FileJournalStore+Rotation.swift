@@ -22,24 +22,28 @@ extension FileJournalStore {
     /// - Parameter strict: rethrow a failure instead of logging it (archive must not go on).
     func rotate(_ ref: JournalRef, _ h: Handle, _ m: SegmentManifest, liveSize: Int64, strict: Bool = false) throws -> SegmentManifest {
         let bytes = try readRange(h.fd, from: 0, count: liveSize)
-        guard bytes.count == Int(liveSize), bytes.last == 0x0A, let firstEnd = bytes.firstIndex(of: 0x0A) else { return m }
-        let lastStart = bytes[..<(bytes.count - 1)].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-        let first = try Event(line: Array(bytes[..<firstEnd]))
-        let last = try Event(line: Array(bytes[lastStart..<(bytes.count - 1)]))
+        guard bytes.count == Int(liveSize), bytes.last == 0x0A else { return m }
         let n = m.segments.count + 1
         var tree = MerkleAccumulator()
         if let previous = m.segments.last {
             tree = try MerkleAccumulator(size: previous.treeSize, compactRange: previous.compactRange)
         }
-        guard tree.size == first.seq else {
-            throw LogbookError(.corrupt, "the live journal of \(ref) starts at seq \(first.seq), but its segments end at seq \(tree.size - 1)", plan: ref.planID, seq: first.seq)
-        }
+        // One parse per line: the tree needs every hash; the manifest the first and last event.
+        var first: Event?, last: Event?
         var lineStart = 0
         for i in bytes.indices where bytes[i] == 0x0A {
             let e = try Event(line: Array(bytes[lineStart..<i]))
+            if first == nil {
+                guard tree.size == e.seq else {
+                    throw LogbookError(.corrupt, "the live journal of \(ref) starts at seq \(e.seq), but its segments end at seq \(tree.size - 1)", plan: ref.planID, seq: e.seq)
+                }
+                first = e
+            }
             tree.append(leafData: e.hash.bytes)
+            last = e
             lineStart = i + 1
         }
+        guard let first, let last else { return m }
         let segment = SegmentManifest.Segment(
             file: Paths.fileName(of: segmentPath(ref, n)), start: m.segmentBytes, bytes: liveSize,
             firstSeq: first.seq, lastSeq: last.seq, lastHash: last.hash.description, sha256: Digest256.of(bytes).hex,
@@ -98,19 +102,6 @@ extension FileJournalStore {
 
     func writeManifest(_ ref: JournalRef, _ m: SegmentManifest) throws {
         try AtomicFile(ops: ops).write(manifestPath(ref), PrettyJSON.bytes(m.json), mode: 0o644)
-    }
-
-    func readRange(_ fd: Int32, from offset: Int64, count: Int64) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(count))
-        var at = 0
-        while at < out.count {
-            let n = try out.withUnsafeMutableBytes { b in
-                try ops.pread(fd, UnsafeMutableRawBufferPointer(rebasing: b[at...]), offset + Int64(at))
-            }
-            if n == 0 { break }
-            at += n
-        }
-        return Array(out[0..<at])
     }
 
     /// Moves whatever the live file holds into a final segment now (archive), whatever its size.

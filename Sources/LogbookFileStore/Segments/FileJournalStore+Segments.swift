@@ -42,12 +42,6 @@ extension FileJournalStore {
         return m
     }
 
-    func readWhole(_ path: String) throws -> [UInt8] {
-        let fd = try ops.open(path, O_RDONLY, 0)
-        defer { ops.close(fd) }
-        return try readAll(fd)
-    }
-
     /// The last rotation, if this process has not yet seen a checkpoint stored for it. Answered
     /// from the manifest the handle already holds (read by this process's last append): no I/O,
     /// so it can run after every commit.

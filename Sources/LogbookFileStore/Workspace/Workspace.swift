@@ -78,9 +78,7 @@ public struct Workspace: Sendable {
 
     /// Reads a whole file; a missing file is `.notFound` naming it.
     func readFile(_ path: String) throws -> [UInt8] {
-        let fd = try ops.open(path, O_RDONLY, 0)
-        defer { ops.close(fd) }
-        return try store.readAll(fd)
+        try store.readWhole(path)
     }
 
     func fileName(_ path: String) -> String { Paths.fileName(of: path) }
