@@ -41,11 +41,16 @@ public struct CheckpointCheck: Sendable {
     /// Feeds the next journal line; only its `hash` field is read.
     public mutating func feed(_ line: JournalLine) {
         guard failure == nil, rootAtSize == nil else { return }
-        guard let text = (try? JSONParser.parse(line.bytes))?["hash"]?.stringValue, let h = Digest256(text) else {
+        guard let h = Self.eventHash(of: line) else {
             failure = .init(seq: tree.size, kind: .unparseable, message: "the line at seq \(tree.size) has no readable event hash")
             return
         }
         feed(eventHash: h)
+    }
+
+    /// The `hash` member of a journal line (the Merkle leaf data), or nil if it has none.
+    public static func eventHash(of line: JournalLine) -> Digest256? {
+        (try? JSONParser.parse(line.bytes))?["hash"]?.stringValue.flatMap(Digest256.init)
     }
 
     /// Feeds the next event's hash.

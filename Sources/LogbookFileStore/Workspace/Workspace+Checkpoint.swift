@@ -16,6 +16,8 @@ import LogbookCore
 extension Workspace {
     public func checkpointPath(_ file: PlanFile) -> String { root + "/exec_status_\(file.g).checkpoint" }
     public func checkpointDirectory(_ file: PlanFile) -> String { root + "/exec_status_\(file.g).checkpoints" }
+    /// `exec_status_<g>.checkpoints/<size>.txt`: the stored checkpoint of that tree size.
+    public func checkpointHistoryPath(_ file: PlanFile, size: Int) -> String { checkpointDirectory(file) + "/\(size).txt" }
     func checkpointLockPath(_ file: PlanFile) -> String { root + "/.exec_status_\(file.g).checkpoint.lock" }
 
     /// `logbook/<workspace id>/<plan id>`, the origin line of this plan's checkpoints.
@@ -63,8 +65,9 @@ extension Workspace {
         try await store.forEachLine(ref) { line in
             verifier.feed(line)
             guard !verifier.failed else { return }
-            previousCheck?.feed(line)
-            if let h = (try? JSONParser.parse(line.bytes))?["hash"]?.stringValue.flatMap(Digest256.init) { tree.append(leafData: h.bytes) }
+            guard let h = CheckpointCheck.eventHash(of: line) else { previousCheck?.feed(line); return }
+            previousCheck?.feed(eventHash: h)
+            tree.append(leafData: h.bytes)
         }
         let state = verifier.replayedState
         let report = verifier.finish()
@@ -97,7 +100,7 @@ extension Workspace {
         defer { try? ops.flock(fd, LOCK_UN) }
         let dir = checkpointDirectory(file)
         if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw osError("mkdir", dir) }
-        let historyPath = dir + "/\(cp.size).txt"
+        let historyPath = checkpointHistoryPath(file, size: cp.size)
         if access(historyPath, F_OK) == 0, let old = try? Checkpoint(parsing: readFile(historyPath)), old.root != cp.root {
             throw LogbookError(.corrupt, "a checkpoint of size \(cp.size) with another root is already stored (\(Paths.fileName(of: historyPath))): the journal was rewritten", plan: file.id)
         }
@@ -127,7 +130,7 @@ extension Workspace {
 
     /// The stored checkpoint of `size`, if any. Signatures are not checked.
     public func storedCheckpoint(_ file: PlanFile, size: Int) throws -> Checkpoint? {
-        let path = checkpointDirectory(file) + "/\(size).txt"
+        let path = checkpointHistoryPath(file, size: size)
         guard access(path, F_OK) == 0 else { return nil }
         return try Checkpoint(parsing: readFile(path))
     }
@@ -189,8 +192,8 @@ extension Workspace {
         // A later checkpoint in the history, written at a rotation and signed by the persona whose
         // commit rotated (not a supervisor), is a witness: the journal is checked against it too.
         if let size = storedCheckpointSizes(file).last, size > (stored?.size ?? 0) {
-            let path = checkpointDirectory(file) + "/\(size).txt"
-            let label = fileName(checkpointDirectory(file)) + "/\(size).txt"
+            let path = checkpointHistoryPath(file, size: size)
+            let label = fileName(checkpointDirectory(file)) + "/" + fileName(path)
             let witness: Checkpoint
             do { witness = try Checkpoint(parsing: readFile(path)) } catch {
                 let placeholder = Checkpoint(origin: "", size: 0, root: Merkle.emptyRoot)
@@ -294,7 +297,7 @@ extension Workspace {
         do {
             try await store.forEachLine(file.journalRef) { line in
                 guard i < count else { throw Enough() }
-                guard let text = (try? JSONParser.parse(line.bytes))?["hash"]?.stringValue, let h = Digest256(text) else {
+                guard let h = CheckpointCheck.eventHash(of: line) else {
                     throw LogbookError(.corrupt, "the journal line at seq \(i) has no readable event hash; run `logbook verify`", plan: file.id, seq: i)
                 }
                 tree.append(leafData: h.bytes)

@@ -13,7 +13,7 @@ extension Workspace {
     /// next signed commit tries again.
     func signRotationCheckpoint(_ file: PlanFile, signers: [SigningKey]) async {
         guard !signers.isEmpty, let last = store.rotationAwaitingCheckpoint(file.journalRef) else { return }
-        guard access(checkpointDirectory(file) + "/\(last.treeSize).txt", F_OK) != 0 else {
+        guard access(checkpointHistoryPath(file, size: last.treeSize), F_OK) != 0 else {
             store.noteCheckpointed(file.journalRef, size: last.treeSize)
             return
         }
