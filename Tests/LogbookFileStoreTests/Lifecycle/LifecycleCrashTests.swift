@@ -10,38 +10,14 @@ import Glibc
 /// A crash at every disk operation of validate, freeze and archive: running the step again
 /// with real system calls finishes it, and the workspace verifies (SQLite test-VFS style).
 @Suite struct LifecycleCrashTests {
-    enum Step: String, CaseIterable, CustomTestStringConvertible {
-        case validate, freeze, archive
-        var testDescription: String { rawValue }
-    }
+    typealias Step = LifecycleStep
 
-    /// A workspace with every task finished (T5 waived), brought up to just before `step`.
     func prepared(_ step: Step, _ n: Int) async throws -> (Workspace, PlanFile) {
-        let (ws, file) = try await TestSupport.lockedWorkspace("crash-\(step)-\(n)")
-        let book = try await ws.book(file)
-        func submit(_ type: EventType, _ task: String?, _ persona: String, _ data: JSONObject = [:]) async throws {
-            _ = try await book.submit(EventRequest(type: type, task: task, persona: persona, data: data), signer: try ws.signingKey(for: persona))
-        }
-        for t in ["T1", "T2", "T3"] {
-            try await submit(.started, t, "WORKER")
-            try await submit(.done, t, "WORKER")
-        }
-        try await submit(.started, "T4", "WORKER2")
-        try await submit(.done, "T4", "WORKER2")
-        try await submit(.waived, "T5", "SUPERVISOR", ["reason": "not needed"])
-        let sup = try ws.signingKey(for: "SUPERVISOR")
-        if step != .validate { _ = try await ws.validate(file, persona: "SUPERVISOR", signer: sup) }
-        if step == .archive { _ = try await ws.freeze(file, persona: "SUPERVISOR", signer: sup) }
-        return (ws, file)
+        try await step.prepared("crash-\(step)-\(n)")
     }
 
     func run(_ step: Step, _ ws: Workspace, _ file: PlanFile) async throws {
-        let sup = try ws.signingKey(for: "SUPERVISOR")
-        switch step {
-        case .validate: _ = try await ws.validate(file, persona: "SUPERVISOR", signer: sup)
-        case .freeze: _ = try await ws.freeze(file, persona: "SUPERVISOR", signer: sup)
-        case .archive: _ = try await ws.archive(file, persona: "SUPERVISOR", signer: sup)
-        }
+        try await step.run(ws, file)
     }
 
     @Test(arguments: Step.allCases)
