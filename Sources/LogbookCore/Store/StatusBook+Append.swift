@@ -16,7 +16,7 @@ extension StatusBook {
         }
         if lead { await commitLoop() }
         switch try await w.outcome() {
-        case .appended(let e, _): return e
+        case .appended(let e): return e
         case .repeatOf(let seq): return try await event(at: seq)
         }
     }
@@ -102,7 +102,7 @@ extension StatusBook {
                 // The rules and the chain are settled; signing (and on the server path verifying)
                 // needs no order, so a batch is signed on every core.
                 let signed = try sign(prepared)
-                for (p, s) in zip(prepared, signed) { results.set(p.index, .success(.appended(s.event, line: s.line))) }
+                for (p, s) in zip(prepared, signed) { results.set(p.index, .success(.appended(s.event))) }
                 return signed.map(\.line)
             }
             inner.withLock { i in
@@ -118,7 +118,7 @@ extension StatusBook {
             for (k, w) in batch.enumerated() { w.finish(results.get(k) ?? .failure(LogbookError(.io, "no result"))) }
             // A batch that was wholly refused or repeated writes nothing, not even a snapshot.
             appended = batch.indices.compactMap { k -> Int? in
-                if case .success(.appended(let e, _))? = results.get(k) { return e.seq } else { return nil }
+                if case .success(.appended(let e))? = results.get(k) { return e.seq } else { return nil }
             }
             guard !appended.isEmpty else { return nil }
         } catch {
@@ -336,7 +336,7 @@ extension Event {
 }
 
 enum Outcome: Sendable {
-    case appended(Event, line: [UInt8])
+    case appended(Event)
     case repeatOf(Int)
 }
 
