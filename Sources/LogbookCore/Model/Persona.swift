@@ -42,6 +42,13 @@ public struct PersonaRegistry: Sendable, Equatable {
 
     public var sorted: [Persona] { personas.values.sorted { $0.id < $1.id } }
 
+    /// Every persona's public key by its key id (what an event's `key_id` names).
+    public var keysByID: [String: PublicKey] {
+        var out: [String: PublicKey] = [:]
+        for p in personas.values { if let k = p.publicKey { out[k.keyID] = k } }
+        return out
+    }
+
     public func json() -> JSONValue {
         .object(JSONObject([
             ("allow_unsigned", .bool(allowUnsigned)),

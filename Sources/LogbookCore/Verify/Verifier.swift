@@ -39,7 +39,7 @@ public struct Verifier {
         self.snapshotSeq = snapshot.flatMap { try? JSONParser.parse($0) }?["journal"]?["seq"]?.intValue
         self.state = StatusState(plan: spec)
         self.report = VerifyReport(plan: spec.id)
-        for p in registry.personas.values { if let k = p.publicKey { keys[k.keyID] = k } }
+        keys = registry.keysByID
     }
 
     public var failed: Bool { report.failure != nil }

@@ -5,16 +5,11 @@ import LogbookCore
 
 /// What a handle remembers of the segment manifest, and the open decoder of the segment being read.
 struct SegmentCache: Sendable {
-    var key: ManifestKey?
+    var key: FileVersion?
     var manifest = SegmentManifest()
     var reader: (index: Int, reader: GzipFileReader)?
     /// The tree size up to which this process knows a rotation checkpoint is stored.
     var checkpointedSize = 0
-}
-
-/// Identifies one version of the manifest file without reading it (it is replaced by rename).
-struct ManifestKey: Equatable, Sendable {
-    var inode: UInt64, size: Int64, mtimeSec: Int, mtimeNsec: Int, ctimeNsec: Int
 }
 
 extension FileJournalStore {
@@ -24,14 +19,10 @@ extension FileJournalStore {
     /// The current segment manifest (empty when the journal was never rotated).
     func manifest(_ ref: JournalRef, _ h: Handle) throws -> SegmentManifest {
         let path = manifestPath(ref)
-        var st = stat()
-        guard stat(path, &st) == 0 else {
-            if errno != ENOENT { throw osError("stat", path) }
+        guard let key = try FileVersion.of(path) else {
             h.segments.withLock { $0.key = nil; $0.manifest = SegmentManifest(); $0.reader = nil }
             return SegmentManifest()
         }
-        let key = ManifestKey(inode: UInt64(st.st_ino), size: Int64(st.st_size), mtimeSec: st.st_mtim.tv_sec,
-                              mtimeNsec: st.st_mtim.tv_nsec, ctimeNsec: st.st_ctim.tv_nsec)
         if let cached = h.segments.withLock({ $0.key == key ? $0.manifest : nil }) { return cached }
         let m = try SegmentManifest(bytes: try readWhole(path), name: Paths.fileName(of: path))
         h.segments.withLock { c in

@@ -18,11 +18,7 @@ extension Workspace {
         }
         let spec = try file.document.spec()
         let ws = self
-        var keys: [String: PublicKey]?
-        if verifySignatures {
-            keys = [:]
-            for p in try personas().personas.values { if let k = p.publicKey { keys?[k.keyID] = k } }
-        }
+        let keys = verifySignatures ? try personas().keysByID : nil
         let g = StateGCache(path: statePath)
         let options = StatusBook.Options(snapshotInterval: snapshotInterval, currentG: { try g.g(ws) },
                                          afterCommit: { signers in await ws.signRotationCheckpoint(file, signers: signers) },
@@ -125,19 +121,13 @@ extension Workspace {
 /// only ever replaced by a rename (a new inode), so an unchanged inode, size and mtime mean the
 /// same g. One stat per commit instead of open, read and parse.
 final class StateGCache: Sendable {
-    struct Key: Equatable {
-        var inode: UInt64, size: Int64, sec: Int, nsec: Int
-    }
-
     let path: String
-    let cached = Mutex<(Key, Int)?>(nil)
+    let cached = Mutex<(FileVersion, Int)?>(nil)
 
     init(path: String) { self.path = path }
 
     func g(_ ws: Workspace) throws -> Int {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return try ws.readState().g }
-        let key = Key(inode: UInt64(st.st_ino), size: Int64(st.st_size), sec: Int(st.st_mtim.tv_sec), nsec: Int(st.st_mtim.tv_nsec))
+        guard let key = (try? FileVersion.of(path)) ?? nil else { return try ws.readState().g }
         if let (k, g) = cached.withLock({ $0 }), k == key { return g }
         let g = try ws.readState().g
         cached.withLock { $0 = (key, g) }
