@@ -101,7 +101,7 @@ public struct SignedNote: Sendable, Equatable {
     /// Adds (or replaces) the signature of `key` over the text. The key name is the persona id.
     public mutating func sign(with key: SigningKey) {
         let pub = key.publicKey
-        let sig = Signature(name: pub.persona, keyHash: pub.keyHash, signature: key.signNote(Array(text.utf8)))
+        let sig = Signature(name: pub.persona, keyHash: pub.keyHash, signature: key.sign(message: Array(text.utf8)))
         signatures.removeAll { $0.name == sig.name && $0.keyHash == sig.keyHash }
         signatures.append(sig)
     }
@@ -129,7 +129,7 @@ public struct SignedNote: Sendable, Equatable {
             guard matches.count == 1 || Set(matches).count == 1 else {
                 throw LogbookError(.badSignature, "ambiguous key \(s.keyID): two trusted keys share its name and id")
             }
-            guard key.isValidNoteSignature(s.signature, for: msg) else {
+            guard key.isValid(signature: s.signature, message: msg) else {
                 throw LogbookError(.badSignature, "the signature by \(s.keyID) does not verify over the note text (a forged or altered note)")
             }
             if !out.verified.contains(key) { out.verified.append(key) }
@@ -139,20 +139,5 @@ public struct SignedNote: Sendable, Equatable {
             throw LogbookError(.badSignature, "the note has no signature by a trusted key (signed by \(names.isEmpty ? "nobody" : names))")
         }
         return out
-    }
-}
-
-extension SigningKey {
-    /// Ed25519 over the note text bytes (RFC 8032; deterministic on Linux/BoringSSL).
-    func signNote(_ message: [UInt8]) -> [UInt8] {
-        Array(try! key.signature(for: message))
-    }
-}
-
-extension PublicKey {
-    /// Whether `signature` is this key's Ed25519 signature of `message`.
-    public func isValidNoteSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        guard signature.count == 64, let k = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
-        return k.isValidSignature(signature, for: message)
     }
 }

@@ -23,9 +23,14 @@ public struct SigningKey: @unchecked Sendable {  // the key is immutable after i
     public var seed: [UInt8] { Array(key.rawRepresentation) }
     public var publicKey: PublicKey { PublicKey(persona: persona, raw: Array(key.publicKey.rawRepresentation))! }
 
-    /// Ed25519 signature over the 32 raw digest bytes.
+    /// Ed25519 signature over the 32 raw digest bytes (events).
     public func sign(_ digest: Digest256) -> [UInt8] {
-        Array(try! key.signature(for: digest.bytes))
+        sign(message: digest.bytes)
+    }
+
+    /// Ed25519 signature over `message` (RFC 8032; deterministic): signed notes sign their text.
+    public func sign(message: [UInt8]) -> [UInt8] {
+        Array(try! key.signature(for: message))
     }
 
     /// The seed in the key file's text form (base64 and a newline).
@@ -65,7 +70,12 @@ public struct PublicKey: Sendable, Hashable {
     public var base64: String { Base64.encode(raw) }
 
     public func isValid(signature: [UInt8], for digest: Digest256) -> Bool {
-        guard let k = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
-        return k.isValidSignature(signature, for: digest.bytes)
+        isValid(signature: signature, message: digest.bytes)
+    }
+
+    /// Whether `signature` is this key's Ed25519 signature of `message`.
+    public func isValid(signature: [UInt8], message: [UInt8]) -> Bool {
+        guard signature.count == 64, let k = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
+        return k.isValidSignature(signature, for: message)
     }
 }
