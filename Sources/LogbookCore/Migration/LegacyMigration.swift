@@ -191,7 +191,7 @@ public enum LegacyMigration {
 
     /// The v5.4 task fields, in the order the clean plan writes them.
     public static let taskFields = ["task_id", "title", "description", "intent", "assigned_agent_persona",
-                                    "authorized_agent_archetypes", "max_retries", "inputs", "outputs",
+                                    "authorized_agent_archetypes", "max_retries", "context_loading_instructions", "inputs", "outputs",
                                     "execution_checklist", "dependencies", "criticality", "notes"]
     public static let planDefinitionFields = ["goal", "scope_summary", "exclusions_summary"]
     /// Fields that name a task's persona in legacy plans, tried in order when `assigned_agent_persona` is absent.
@@ -213,7 +213,10 @@ public enum LegacyMigration {
     ]
     /// Live fields of a checklist item.
     public static let liveChecklistFields: Set<String> = ["status", "checked", "completed", "is_completed", "done", "completed_g", "g_completed"]
-    static let lockFlags: Set<String> = ["_locked_plan_definition", "_list_immutable_tasks", "_locked_task_definition", "_list_immutable_dependencies"]
+    /// Lock flags, Logbook's earlier ones and the ratified v5.4 ones (set again when the plan is locked).
+    static let lockFlags: Set<String> = PlanDocument.allLockFlags
+    /// v5.4 plan fields that are spec, not live state, kept in the clean plan as they are.
+    static let specPlanFields: Set<String> = ["origin_and_context", "test_execution_metadata"]
     /// Plan-level fields shown in the snapshot's `migrated_from`.
     static let planStatusFields = ["status", "final_execution_status", "final_validation_status", "overall_status"]
 }
@@ -269,6 +272,7 @@ extension LegacyMigration {
             var planType: JSONValue?
             var definition = JSONObject()
             var tasks: JSONValue = .array([])
+            var specFields = JSONObject()
             var sawDefinition = false
             self.planID = (shape == .haios ? root["payload"]?["execution_plan_id"] : root["plan_id"])?.stringValue ?? ""
 
@@ -289,11 +293,14 @@ extension LegacyMigration {
                             for (dk, dv) in o {
                                 let dp = p.appending(dk)
                                 if LegacyMigration.planDefinitionFields.contains(dk) { definition[dk] = dv; copy(dp, dp, dv) }
-                                else { toStatus(dp, dv, Self.notV54) }
+                                else { toStatus(dp, dv, LegacyMigration.lockFlags.contains(dk) ? "lock flag (set again when the plan is locked)" : Self.notV54) }
                             }
                         } else {
                             toStatus(p, v, "plan_definition is not an object")
                         }
+                    case _ where LegacyMigration.specPlanFields.contains(k):
+                        specFields[k] = v
+                        copy(p, p, v)
                     case "tasks":
                         if let list = v.arrayValue { tasks = .array(self.tasks(list, source: p)) } else {
                             tasks = v
@@ -344,10 +351,11 @@ extension LegacyMigration {
                     derive(defPath.appending(f), "", from: nil, sawDefinition || shape == .flat ? "missing; empty" : "no plan_definition; empty")
                 }
             }
-            let payload = JSONObject([
+            var payload = JSONObject([
                 ("execution_plan_id", planID ?? ""), ("plan_type", planType!), ("plan_definition", .object(cleanDefinition)), ("tasks", tasks),
             ])
-            let header = JSONObject([("entity_type", "ExecutionPlan"), ("schema_definition_id_ref", .string(PlanDocument.schemaID))])
+            for (k, v) in specFields { payload[k] = v }
+            let header = JSONObject([("entity_type", .string(PlanDocument.entityType)), ("schema_definition_id_ref", .string(PlanDocument.schemaID))])
             return .object(JSONObject([("os_file_header", .object(header)), ("payload", .object(payload))]))
         }
 

@@ -1,9 +1,11 @@
-/// An execution plan file (`exec_plan_<g>.txt`) in the HAIOS exec_plan v5.4 shape.
+/// An execution plan file (`exec_plan_<g>.txt`) in the ratified HAIOS exec_plan v5.4 shape
+/// (``ratified(locked:)`` writes every field of it; see PlanDocument+HAIOS.swift).
 ///
 /// The document is kept whole, so fields Logbook does not interpret survive import and lock.
 /// ``spec()`` validates it and extracts what the rules need; every problem names its JSON path.
 public struct PlanDocument: Sendable, Equatable {
-    public static let schemaID = "HybridAI_OS_ExecutionPlan_v5.4"
+    public static let schemaID = "HybridAI_OS_ExecutionPlan_Payload_v5.4"
+    public static let entityType = "EXECUTION_PLAN"
     public var json: JSONValue
 
     public init(json: JSONValue) { self.json = json }
@@ -19,8 +21,12 @@ public struct PlanDocument: Sendable, Equatable {
     public var header: JSONObject { json["os_file_header"]?.objectValue ?? JSONObject() }
     public var planID: String? { payload["execution_plan_id"]?.stringValue }
 
-    /// Whether the plan was approved: its definition is locked and immutable.
-    public var isLocked: Bool { payload["_locked_plan_definition"]?.boolValue == true }
+    /// Whether the plan was approved: its definition is locked and immutable. ADR-010's
+    /// `_tasks_list_immutable` says so; plans locked by Logbook before the ratified flags carry
+    /// `_locked_plan_definition` instead (their digest binds that form, so it is still read).
+    public var isLocked: Bool {
+        payload["_tasks_list_immutable"]?.boolValue == true || payload["_locked_plan_definition"]?.boolValue == true
+    }
 
     /// The plan digest: `sha256:` of the RFC 8785 form of the payload.
     public var digest: Digest256 { Digest256.canonical(.object(payload)) }
@@ -46,23 +52,8 @@ public struct PlanDocument: Sendable, Equatable {
         json = .object(root)
     }
 
-    /// The same plan with the ADR-OS-010 lock flags set on the plan and every task.
-    public func locked() -> PlanDocument {
-        var copy = self
-        var p = payload
-        p["_locked_plan_definition"] = true
-        p["_list_immutable_tasks"] = true
-        if let tasks = p["tasks"]?.arrayValue {
-            p["tasks"] = .array(tasks.map { t in
-                guard var o = t.objectValue else { return t }
-                o["_locked_task_definition"] = true
-                o["_list_immutable_dependencies"] = true
-                return .object(o)
-            })
-        }
-        copy.setPayload(p)
-        return copy
-    }
+    /// The same plan in the ratified v5.4 shape with every ADR-OS-010 lock flag true.
+    public func locked() -> PlanDocument { ratified(locked: true) }
 
     /// Validates the plan and returns its rule-relevant parts.
     ///

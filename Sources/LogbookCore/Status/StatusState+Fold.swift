@@ -3,6 +3,8 @@ extension StatusState {
     mutating func fold(_ e: Event) {
         seq = e.seq
         head = e.hash
+        headPrev = e.prev
+        lastTraceID = e.traceID
         lastTS = e.ts
         lastG = e.g
         eventCounts[e.type.rawValue, default: 0] += 1
@@ -17,6 +19,13 @@ extension StatusState {
             personas = (try? Self.parsePersonas(e.data["personas"])) ?? [:]
             allowUnsigned = e.data["allow_unsigned"]?.boolValue ?? false
             foldLegacy(e.data)
+            // The genesis created every task's status entry: it is their last update until their own first event.
+            for i in tasks.indices where tasks[i].lastSeq == nil {
+                tasks[i].gLastUpdate = e.g
+                tasks[i].lastPersona = e.persona
+                tasks[i].lastArchetype = e.archetype
+                tasks[i].lastHash = e.hash
+            }
             return
         case .keyChanged:
             let d = e.data
@@ -45,6 +54,7 @@ extension StatusState {
             achievements.append(.object(JSONObject([
                 ("seq", .number(Double(e.seq))), ("task_id_ref", JSONValue(e.task)), ("persona_id", .string(e.persona)),
                 ("summary", e.data["summary"] ?? .null), ("artifact", e.data["artifact"] ?? .null), ("ts", .string(e.ts)),
+                ("g", .number(Double(e.g))), ("trace_id", JSONValue(e.traceID)),
             ])))
             if e.task == nil { return }
         default:
@@ -63,7 +73,16 @@ extension StatusState {
         }
         switch e.type {
         case .started:
-            t.readiness = e.data["readiness"] ?? .null
+            // The rules let it start (check(_:) ran): its dependencies were done, or a supervisor overrode them.
+            let spec = plan.tasks[i]
+            let deps: [JSONValue] = spec.dependencies.map { d in
+                .object(JSONObject([("task_id", .string(d)), ("status", .string(task(d)?.status.rawValue ?? "UNKNOWN"))]))
+            }
+            t.readiness = .object(JSONObject([
+                ("status", .string(unmetDependencies(spec).isEmpty ? "PASSED" : "OVERRIDDEN")),
+                ("g_checked", .number(Double(e.g))), ("idempotency_key", JSONValue(e.idempotencyKey)),
+                ("readiness_assessment_id_ref", .null), ("checked_at_seq", .number(Double(e.seq))), ("dependencies", .array(deps)),
+            ]))
             t.pendingOverrides.removeAll { $0 == "dependencies_done" }
             if t.firstStartedTS == nil { t.firstStartedTS = e.ts }
         case .progress:

@@ -20,6 +20,10 @@ public struct StatusState: Sendable, Equatable {
     /// Seq of the last folded event; -1 before the genesis.
     public var seq: Int = -1
     public var head: Digest256?
+    /// The `prev` of the head event (the snapshot's `payload_hash_previous`).
+    public var headPrev: Digest256?
+    /// The `trace_id` of the head event, if it had one (the snapshot's `last_mutation_trace_id`).
+    public var lastTraceID: String?
     public var lastTS: String?
     public var lastG: Int = 0
     public var tasks: [TaskState]

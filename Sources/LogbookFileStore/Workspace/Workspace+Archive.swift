@@ -70,9 +70,8 @@ extension Workspace {
             let now = try readState()
             guard now.currentStatusID == file.journalRef.statusID else { return (now, false) }
             let next = try updateState(expectedVersion: stateAtStart.version) { p in
-                p["current_exec_status_id_ref"] = JSONValue(nextStatus)
+                WorkspaceState.point(&p, statusID: nextStatus, planID: nil)  // updateState fills cp_id from the plan file
                 p["g"] = JSONValue((p["g"]?.intValue ?? 0) + 1)
-                p["st"] = nextStatus == nil ? "IDLE" : "ACTIVE"
             }
             return (next, true)
         }

@@ -164,7 +164,7 @@ extension Workspace {
         var doc = locked
         var header = doc.header
         header["file_id"] = .string("exec_plan_\(gPlan)")
-        header["entity_type"] = "ExecutionPlan"
+        header["entity_type"] = .string(PlanDocument.entityType)
         header["schema_definition_id_ref"] = .string(PlanDocument.schemaID)
         header["g_file_created"] = .number(Double(gPlan))
         header["g_file_last_modified"] = .number(Double(gGenesis))
@@ -200,9 +200,7 @@ extension Workspace {
         try await book.writeSnapshot()
         if point {
             try updateState { p in
-                p["current_exec_status_id_ref"] = .string(ref.statusID)
-                p["ph"] = "CONSTRUCT"
-                p["st"] = "ACTIVE"
+                WorkspaceState.point(&p, statusID: ref.statusID, planID: spec.id)
             }
         }
         return outcome

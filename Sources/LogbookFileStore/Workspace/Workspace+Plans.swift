@@ -54,10 +54,7 @@ extension Workspace {
     /// - Throws: `.badInput` with line and column for bad JSON, `.invalidPlan` with JSON paths,
     ///   `.locked` if a locked plan has the id. Nothing is written on error.
     public func importPlan(bytes: [UInt8], name: String) async throws -> PlanFile {
-        var doc = try PlanDocument(bytes: bytes, name: name)
-        if doc.isLocked {
-            throw LogbookError(.badInput, "\(name) carries lock flags; import the plan's DRAFT (locking is `logbook plan lock`)")
-        }
+        var doc = try PlanDocument(bytes: bytes, name: name).draft()  // ratified v5.4 shape, lock flags false
         let spec = try doc.spec(personas: try personas())
         return try await withWorkspaceLock {
             let existing = try listPlans().first { $0.id == spec.id }
@@ -74,7 +71,7 @@ extension Workspace {
             }
             var header = doc.header
             header["file_id"] = .string("exec_plan_\(g)")
-            header["entity_type"] = "ExecutionPlan"
+            header["entity_type"] = .string(PlanDocument.entityType)
             header["schema_definition_id_ref"] = .string(PlanDocument.schemaID)
             header["g_file_created"] = existing?.document.header["g_file_created"] ?? .number(Double(g))
             header["g_file_last_modified"] = .number(Double(try readState().g))
@@ -134,9 +131,7 @@ extension Workspace {
             // locked plan that state.txt does not point at, and a second lock is refused.
             try updateState { p in
                 p["g"] = .number(Double(max(p["g"]?.intValue ?? 0, genesis.g)))
-                p["current_exec_status_id_ref"] = .string(ref.statusID)
-                p["ph"] = "CONSTRUCT"
-                p["st"] = "ACTIVE"
+                WorkspaceState.point(&p, statusID: ref.statusID, planID: spec.id)
             }
             try AtomicFile(ops: ops).write(file.path, PrettyJSON.bytes(doc.json))
             return (PlanFile(g: file.g, path: file.path, document: doc), genesis)
