@@ -22,18 +22,18 @@ struct GoldenVectorTests {
 
     static let plan: PlanDocument = PlanDocument(json: [
         "os_file_header": [
-            "file_id": "exec_plan_42", "entity_type": "ExecutionPlan", "schema_definition_id_ref": "HybridAI_OS_ExecutionPlan_v5.4",
+            "file_id": "exec_plan_42", "entity_type": "EXECUTION_PLAN", "schema_definition_id_ref": "HybridAI_OS_ExecutionPlan_Payload_v5.4",
             "g_file_created": 42, "g_file_last_modified": 42, "v_file_instance": 1,
         ],
         "payload": [
             "execution_plan_id": "EP-GOLDEN",
             "plan_type": "IMPLEMENTATION",
-            "plan_definition": ["goal": "Show the format", "scope_summary": "one task", "exclusions_summary": "none"],
+            "plan_definition": ["goal": "Show the format", "scope_summary": ["one task"], "exclusions_summary": ["none"]],
             "tasks": [[
                 "task_id": "T1", "title": "Write the parser", "description": "A strict JSON parser.",
                 "intent": "implementation", "assigned_agent_persona": "DEV", "authorized_agent_archetypes": [],
                 "max_retries": 1, "inputs": [], "outputs": ["Sources/Parser.swift"], "execution_checklist": [],
-                "dependencies": [], "criticality": "HIGH", "notes": "",
+                "dependencies": [], "criticality": "HIGH", "notes": [],
             ]],
         ],
     ]).locked()

@@ -91,7 +91,8 @@ struct SnapshotTests {
         let w = try await busyWorld()
         let state = try await w.book.state()
         let snap = state.snapshot(cursor: 99)
-        #expect(snap["os_file_header"]?["schema_definition_id_ref"] == "HybridAI_OS_ExecutionStatus_v1.0")
+        #expect(snap["os_file_header"]?["schema_definition_id_ref"] == "HybridAI_OS_ExecutionStatus_Payload_v1.0")
+        #expect(snap["os_file_header"]?["entity_type"] == "EXECUTION_STATUS")
         #expect(snap["os_file_header"]?["file_id"] == "exec_status_100")
         #expect(snap["journal"]?["seq"] == 14)
         #expect(snap["journal"]?["head_hash"] == .string(state.head!.description))
@@ -101,7 +102,9 @@ struct SnapshotTests {
         #expect(summary?["tests_passed"] == 14)
         #expect(summary?["tests_failed"] == 0)
         #expect(summary?["retries_total"] == 1)
-        #expect(summary?["active_blockers_summary"]?.arrayValue?.compactMap { $0["task_id_ref"]?.stringValue } == ["T2", "T4"])
+        #expect(summary?["active_blockers"]?.arrayValue?.compactMap { $0["task_id_ref"]?.stringValue } == ["T2", "T4"])
+        // The ratified summary: one human-readable line per open blocker.
+        #expect(summary?["active_blockers_summary"]?.arrayValue?.compactMap { $0.stringValue?.prefix(4) } == ["T2: ", "T4: "])
         #expect(snap["payload"]?["key_achievements_log"]?.arrayValue?.count == 1)
         let t1 = snap["payload"]?["tasks_status"]?.arrayValue?.first
         #expect(t1?["task_id_ref"] == "T1")
@@ -110,7 +113,8 @@ struct SnapshotTests {
         #expect(t1?["last_updated_by_persona_id"] == "DEV")
         #expect(t1?["signature_hash"] == .string(state.task("T1")!.lastHash!.description))
         #expect(t1?["execution_log"]?["retry_attempts_log"]?.arrayValue?.count == 1)
-        #expect(t1?["execution_log"]?["failure_details"]?.arrayValue?.count == 1)
+        #expect(t1?["execution_log"]?["failure_history"]?.arrayValue?.count == 1)
+        #expect(t1?["execution_log"]?["failure_details"] == t1?["execution_log"]?["failure_history"]?.arrayValue?.last)
         let t3 = snap["payload"]?["tasks_status"]?.arrayValue?[2]
         #expect(t3?["pending_overrides"] == ["dependencies_done"])
         #expect(t3?["execution_log"]?["lock_override_log"]?.arrayValue?.count == 1)

@@ -222,7 +222,7 @@ struct Tamper: Sendable, CustomTestStringConvertible {
         },
         Tamper(name: "locked plan with its lock flags removed", seq: 0, kind: .planNotLocked, mentions: []) { b in
             let text = String(decoding: TestSupport.bytes(b.f.plan.path), as: UTF8.self)
-            let edited = text.replacingOccurrences(of: "\"_locked_plan_definition\": true", with: "\"_locked_plan_definition\": false")
+            let edited = text.replacingOccurrences(of: "\"_tasks_list_immutable\": true", with: "\"_tasks_list_immutable\": false")
             precondition(edited != text)
             _ = FileManager.default.createFile(atPath: b.f.plan.path, contents: Data(edited.utf8))
         },

@@ -147,7 +147,7 @@ struct MigrationTests {
         #expect(Self.taskStatus(h1, "H1-T2")?["status"] == "IN_PROGRESS")
         #expect(Self.taskStatus(h1, "H1-T2")?["percent_complete"] == 60)
         #expect(Self.taskStatus(h1, "H1-T2")?["retry_attempts_used"] == 2)  // rt 2 beats one log entry
-        #expect(Self.taskStatus(h1, "H1-T2")?["latest_test_status"]?["integration"]?["failed"] == 2)
+        #expect(Self.taskStatus(h1, "H1-T2")?["test_results_by_suite"]?["integration"]?["failed"] == 2)
         #expect(h1["payload"]?["overall_status_summary"]?["overall_completion_percentage"] == .number(((100 + 60 + 0) as Double / 3 * 100).rounded() / 100))
 
         let h2 = try f.snapshot("EP-HAIOS-FAILED")

@@ -444,7 +444,8 @@ extension LegacyMigration {
                        o["notes"] == nil ? "from execution_type" : "notes with execution_type appended")
             }
             let defaults: [(String, JSONValue)] = [
-                ("description", ""), ("intent", ""), ("authorized_agent_archetypes", []), ("max_retries", 0), ("inputs", []),
+                ("description", ""), ("intent", ""), ("authorized_agent_archetypes", []), ("max_retries", 0),
+                ("context_loading_instructions", []), ("inputs", []),
                 ("outputs", []), ("execution_checklist", []), ("dependencies", []), ("criticality", "MEDIUM"), ("notes", ""),
             ]
             for (k, v) in defaults where clean[k] == nil {

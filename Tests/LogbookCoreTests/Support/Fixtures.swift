@@ -73,7 +73,7 @@ enum Fixture {
         .object(JSONObject([
             ("os_file_header", .object(JSONObject([
                 ("file_id", .string("exec_plan_\(gPlan)")),
-                ("entity_type", "ExecutionPlan"),
+                ("entity_type", "EXECUTION_PLAN"),
                 ("schema_definition_id_ref", .string(PlanDocument.schemaID)),
                 ("g_file_created", .number(Double(gPlan))),
                 ("g_file_last_modified", .number(Double(gPlan))),

@@ -314,7 +314,7 @@ import Testing
             ("goal", { $0["plan_definition"] = ["goal": "something else", "scope_summary": "", "exclusions_summary": ""] }),
             ("a task added", { p in var t = p["tasks"]!.arrayValue!; t.append(t[0]); p["tasks"] = .array(t) }),
             ("a task removed", { p in var t = p["tasks"]!.arrayValue!; t.removeLast(); p["tasks"] = .array(t) }),
-            ("lock flag removed", { $0["_locked_plan_definition"] = false }),
+            ("lock flag removed", { $0["_tasks_list_immutable"] = false }),
         ]
         for i in 0..<5 {
             for field in ["title", "assigned_agent_persona", "max_retries", "dependencies", "criticality", "notes"] {
