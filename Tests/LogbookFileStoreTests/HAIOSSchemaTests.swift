@@ -274,6 +274,28 @@ import Testing
         #expect(state["os_file_header"]?["v_file_instance"] == 6)
     }
 
+    @Test("a snapshot written by the previous version: status replays the journal, verify passes with a warning, and still catches a cut journal")
+    func previousSnapshotVersion() async throws {
+        let f = try await CLIFixture.make("haios-oldsnap")
+        #expect(try f.ok(["task", "start", "T1", "--persona", "WORKER"]).status == 0)
+        let current = try json(f.snapshotPath)
+        func old(seq: Int?) -> JSONValue {
+            var v = Self.setting(current, ["os_file_header", "schema_definition_id_ref"], "HybridAI_OS_ExecutionStatus_v1.0")
+            v = Self.setting(v, ["os_file_header", "entity_type"], "ExecutionStatus")
+            if let seq { v = Self.setting(v, ["journal", "seq"], .number(Double(seq))) }
+            return v
+        }
+        _ = FileManager.default.createFile(atPath: f.snapshotPath, contents: Data(PrettyJSON.bytes(old(seq: nil))))
+        let status = try f.cli(["status", "--json"])
+        #expect(status.status == 0 && status.stdout.contains("IN_PROGRESS"), "\(status.stderr)")
+        let v = try f.cli(["verify"])
+        #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
+        #expect((v.stdout + v.stderr).contains("earlier Logbook version"), "\(v.stdout)\(v.stderr)")
+        // Not compared, but its seq still proves how far the journal went.
+        _ = FileManager.default.createFile(atPath: f.snapshotPath, contents: Data(PrettyJSON.bytes(old(seq: 40))))
+        #expect(try f.cli(["verify"]).status == 6)
+    }
+
     @Test("ratifiedPayload maps the previous version's values", arguments: [
         ("ACTIVE with a pointer", ["st": "ACTIVE", "current_exec_status_id_ref": "exec_status_3"] as JSONObject, "BUSY", "CONSTRUCT"),
         ("IDLE without one", ["st": "IDLE", "ph": "CONSTRUCT"] as JSONObject, "READY", "CONSTRUCT"),

@@ -16,6 +16,9 @@ public struct Verifier {
     let registry: PersonaRegistry
     let snapshot: [UInt8]?
     let snapshotSeq: Int?
+    /// Whether the snapshot is of this version's schema; one of an earlier Logbook is not read by
+    /// anyone (readers replay instead), so it is not compared, only reported.
+    let snapshotIsCurrent: Bool
     var state: StatusState
     var report: VerifyReport
     /// Set when a line skips ahead of the expected seq: the rest of the journal is scanned for the
@@ -36,7 +39,9 @@ public struct Verifier {
         self.plan = plan
         self.registry = registry
         self.snapshot = snapshot
-        self.snapshotSeq = snapshot.flatMap { try? JSONParser.parse($0) }?["journal"]?["seq"]?.intValue
+        let parsed = snapshot.flatMap { try? JSONParser.parse($0) }
+        self.snapshotSeq = parsed?["journal"]?["seq"]?.intValue
+        self.snapshotIsCurrent = parsed?["os_file_header"]?["schema_definition_id_ref"]?.stringValue == StatusState.snapshotSchemaID
         self.state = StatusState(plan: spec)
         self.report = VerifyReport(plan: spec.id)
         keys = registry.keysByID
@@ -160,7 +165,7 @@ public struct Verifier {
         report.events += 1
         report.lastSeq = seq
         report.head = e.hash
-        if let s = snapshotSeq, s == seq, let snapshot {
+        if let s = snapshotSeq, s == seq, let snapshot, snapshotIsCurrent {
             let rebuilt = PrettyJSON.bytes(state.snapshot(cursor: line.end))
             if rebuilt != snapshot {
                 fail(seq, .snapshotMismatch, "the snapshot file differs from the state replayed at seq \(seq)")
@@ -213,6 +218,9 @@ public struct Verifier {
         }
         if report.failure == nil, snapshot != nil, snapshotSeq == nil {
             fail(nil, .snapshotMismatch, "the snapshot file is not a valid snapshot (it can be rebuilt from the journal)")
+        }
+        if snapshotSeq != nil, !snapshotIsCurrent {
+            report.warnings.append("the snapshot file is of an earlier Logbook version (not \(StatusState.snapshotSchemaID)); it is not read, and the next snapshot write replaces it")
         }
         if report.failure == nil, let s = snapshotSeq, s > state.seq {
             fail(state.seq + 1, .truncated, "the snapshot reflects seq \(s) but the journal ends at seq \(state.seq): events were cut off")
