@@ -105,6 +105,9 @@ public struct PosixFileOps: FileOps {
             if errno == EINTR { continue }
             if errno == ENOENT { throw LogbookError(.notFound, "\(path) does not exist") }
             if errno == EEXIST { throw LogbookError(.alreadyExists, "\(path) already exists") }
+            if errno == EISDIR, flags & O_NOFOLLOW != 0 {
+                throw LogbookError(.corrupt, "\(path) is a folder, not a regular file; refusing to use it (nothing was written)")
+            }
             if errno == ELOOP, flags & O_NOFOLLOW != 0 {
                 throw LogbookError(.corrupt, "\(path) is a symbolic link; Logbook opens its files only directly and refuses to follow it (nothing was written)")
             }
