@@ -154,12 +154,12 @@ import Glibc
         let e = await #expect(throws: LogbookError.self) {
             _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: key)
         }
-        #expect(e?.message.contains("torn tail") == true && e?.message.contains(TrustTrustPaths.name(journal)) == true, "\(e?.description ?? "")")
+        #expect(e?.message.contains("torn tail") == true && e?.message.contains(TrustPaths.name(journal)) == true, "\(e?.description ?? "")")
         #expect(TestSupport.bytes(journal) == torn, "the tail was cut although its copy was not saved")
         // Once the copy can be saved, the next writer cuts it and appends.
         let ev = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: key)
         #expect(ev.seq == 1)
-        let copies = try FileManager.default.contentsOfDirectory(atPath: ws.root).filter { $0.hasPrefix(TrustTrustPaths.name(journal) + ".torn-") }
+        let copies = try FileManager.default.contentsOfDirectory(atPath: ws.root).filter { $0.hasPrefix(TrustPaths.name(journal) + ".torn-") }
         #expect(copies.count == 1)
     }
 
