@@ -54,9 +54,9 @@ struct SnapshotTests {
     @Test("a state read from a snapshot continues exactly like the original")
     func continueFromSnapshot() async throws {
         let w = try await busyWorld()
-        try await w.book.writeSnapshot()
+        try await w.book.writeSnapshot(sealedBy: Fixture.dev)
         try await w.submit(.progress, "T1", by: "DEV", ["percent": 95])
-        // Reopening starts from the stored snapshot and replays the tail.
+        // Reopening starts from the stored (sealed, hence proved) snapshot and replays the tail.
         let reopened = try await StatusBook.open(store: w.store, ref: Fixture.ref, plan: w.spec)
         #expect(try await reopened.state() == (try await w.replayed()))
         let e = try await reopened.submit(EventRequest(type: .done, task: "T1", persona: "DEV"), signer: Fixture.dev)

@@ -269,8 +269,9 @@ struct Tamper: Sendable, CustomTestStringConvertible {
         try b.expectNoCrash(t.name)
     }
 
-    /// The snapshot is derived: deleted, verify still passes; `status --json` rebuilds it; the next
-    /// write puts it back on disk byte for byte what a rebuild from scratch gives.
+    /// The snapshot is derived: deleted, verify still passes; the next reader (`status`, no key)
+    /// puts it back unsealed, byte for byte what a rebuild from scratch gives; the next write
+    /// seals it (the same bytes plus `journal.seal`).
     @Test func deletedSnapshotIsRebuilt() async throws {
         let b = try await TamperBase.make("nosnap")
         let original = TestSupport.bytes(b.f.snapshotPath)
@@ -283,15 +284,18 @@ struct Tamper: Sendable, CustomTestStringConvertible {
 
         let status = try b.f.ok(["status", "--json"])
         #expect(Array(status.stdout.utf8) == original, "status --json should print the rebuilt snapshot")
+        #expect(TestSupport.bytes(b.f.snapshotPath) == original, "the next reader should rebuild the deleted snapshot")
+        try FileManager.default.removeItem(atPath: b.f.snapshotPath)
         try b.f.ok(["status"])
-        #expect(!FileManager.default.fileExists(atPath: b.f.snapshotPath), "reading should not write")
+        #expect(TestSupport.bytes(b.f.snapshotPath) == original, "the human status rebuilds it too")
 
         try b.f.ok(["task", "progress", "T2", "--percent", "60", "--persona", "WORKER"])
         let rebuilt = TestSupport.bytes(b.f.snapshotPath)
         #expect(!rebuilt.isEmpty, "the next write should put the snapshot back")
-        #expect(rebuilt == (try b.rebuiltSnapshot()), "the rewritten snapshot should equal a rebuild from scratch")
+        #expect(SnapshotSeal(try JSONParser.parse(rebuilt))?.persona == "WORKER", "a writer seals the snapshot it stores")
+        #expect(SnapshotSeal.unsealedBytes(rebuilt) == (try b.rebuiltSnapshot()), "the rewritten snapshot should equal a rebuild from scratch")
         #expect(try JSONParser.parse(rebuilt)["journal"]?["seq"]?.intValue == 41)
-        #expect(Array(try b.f.ok(["status", "--json"]).stdout.utf8) == rebuilt)
+        #expect(Array(try b.f.ok(["status", "--json"]).stdout.utf8) == SnapshotSeal.unsealedBytes(rebuilt))
         #expect(try b.f.cli(["verify"]).status == 0)
     }
 

@@ -55,6 +55,40 @@ public protocol JournalStore: Sendable {
 
     /// Replaces the snapshot atomically, unless the stored one reflects a later seq.
     func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int) async throws
+
+    /// Replaces the snapshot atomically, as `write` says: unless the stored one reflects a later
+    /// seq (and `write.replaceLater` is false); durably only if `write.durable`.
+    func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws
+
+    /// The line (without its newline) that ends exactly at `cursor`, read cheaply (a small read
+    /// before the cursor, not a scan from the start); nil when the store cannot tell cheaply or
+    /// no line ends there. ``StatusBook`` uses it to bind a snapshot to the journal.
+    func line(endingAt cursor: Int64, _ ref: JournalRef) async throws -> [UInt8]?
+}
+
+/// How a snapshot is stored.
+public struct SnapshotWrite: Sendable {
+    /// Synced to disk before the call returns. A snapshot is a cache that readers prove before
+    /// they use it, so writes for freshness need not be.
+    public var durable: Bool
+    /// Replace a stored snapshot even if it claims a later seq (the caller proved that claim
+    /// false: the journal ends before it).
+    public var replaceLater: Bool
+
+    public init(durable: Bool = true, replaceLater: Bool = false) {
+        self.durable = durable
+        self.replaceLater = replaceLater
+    }
+}
+
+extension JournalStore {
+    /// Stores without the options a backend does not implement (always durable, never replacing a later one).
+    public func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws {
+        try await storeSnapshot(ref, bytes, seq: seq)
+    }
+
+    /// A backend that cannot read backwards cheaply: every snapshot is replayed from the start.
+    public func line(endingAt cursor: Int64, _ ref: JournalRef) async throws -> [UInt8]? { nil }
 }
 
 extension JournalStore {

@@ -74,10 +74,36 @@ public final class MemoryJournalStore: JournalStore {
     }
 
     public func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int) async throws {
+        try await storeSnapshot(ref, bytes, seq: seq, SnapshotWrite())
+    }
+
+    public func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws {
         journals.withLock { j in
             guard var journal = j[ref] else { return }
-            if let s = journal.snapshot, s.seq > seq { return }
+            if !write.replaceLater, let s = journal.snapshot, s.seq > seq { return }
             journal.snapshot = (seq, bytes)
+            j[ref] = journal
+        }
+    }
+
+    public func line(endingAt cursor: Int64, _ ref: JournalRef) async throws -> [UInt8]? {
+        journals.withLock { j in
+            guard let journal = j[ref] else { return nil }
+            var lo = 0, hi = journal.ends.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if journal.ends[mid] < cursor { lo = mid + 1 } else { hi = mid }
+            }
+            guard lo < journal.ends.count, journal.ends[lo] == cursor else { return nil }
+            return journal.lines[lo]
+        }
+    }
+
+    /// Test hook: replace the stored snapshot bytes (to simulate a forged or damaged snapshot); nil removes it.
+    public func setRawSnapshot(_ ref: JournalRef, _ bytes: [UInt8]?) {
+        journals.withLock { j in
+            guard var journal = j[ref] else { return }
+            journal.snapshot = bytes.map { (SnapshotSeal.storedSeq($0) ?? -1, $0) }
             j[ref] = journal
         }
     }

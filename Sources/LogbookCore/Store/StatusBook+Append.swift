@@ -40,13 +40,14 @@ extension StatusBook {
             // and cursor agree); then the requests that came in meanwhile get a new leader, so
             // they do not wait for the write, and this leader stores it; its own caller returns
             // after that (a one-shot CLI writer exits with the snapshot written).
-            let snapshot = inner.withLock { i in (bytes: PrettyJSON.bytes(i.state.snapshot(cursor: i.cursor)), seq: i.state.seq) }
+            let snapshot = inner.withLock { i in (doc: i.state.snapshot(cursor: i.cursor), seq: i.state.seq) }
             let more = inner.withLock { i -> Bool in
                 if i.pending.isEmpty { i.committing = false }
                 return !i.pending.isEmpty
             }
             if more { Task { await self.commitLoop() } }
-            await storeDueSnapshot(snapshot.bytes, seq: snapshot.seq)
+            // Sealed by a signer of the batch whose key the genesis records (else unsealed).
+            await storeDueSnapshot(snapshot.doc, seq: snapshot.seq, sealer: done.signers.first(where: trusts))
             if let hook = options.afterCommit { await hook(done.signers) }
             return
         }
@@ -138,26 +139,39 @@ extension StatusBook {
     }
 
     /// Whether to write the snapshot after a batch: when it appended a seq that is a multiple of
-    /// the interval (exactly one writer per interval, however many processes write; each process
-    /// knows only the snapshots it wrote itself, so a lag rule made every process write one every
-    /// interval), or when there is no usable snapshot on disk (deleted or damaged, snapshotSeq -1).
+    /// the interval (exactly one writer per interval, however many processes write); when there
+    /// is no trusted snapshot (deleted, damaged, unsealed, forged: snapshotSeq -1); or when this
+    /// book has not stored one for ``Options/snapshotMaxAge`` seconds, or never (so a one-shot
+    /// CLI writer always leaves the file at its own event, and a long-lived book refreshes it
+    /// on its first commit past the time bound).
     func snapshotDue(appended: [Int]) -> Bool {
         let interval = max(1, options.snapshotInterval)
-        return appended.contains { $0 % interval == 0 } || inner.withLock { $0.snapshotSeq < 0 }
+        if appended.contains(where: { $0 % interval == 0 }) { return true }
+        let now = options.now()
+        return inner.withLock { i in
+            guard i.snapshotSeq >= 0, let at = i.snapshotStoredAt else { return true }
+            return now.timeIntervalSince(at) >= options.snapshotMaxAge
+        }
     }
 
     /// Stores a snapshot unless another task of this book is storing one (the next is due soon).
-    func storeDueSnapshot(_ bytes: [UInt8], seq: Int) async {
+    /// Not synced: a snapshot is proved before it is used, and a torn or missing one is rebuilt.
+    /// A failure is reported through ``Options/warn`` (the commit stands).
+    func storeDueSnapshot(_ doc: JSONValue, seq: Int, sealer: SigningKey?) async {
         let mine = inner.withLock { i -> Bool in
             if i.snapshotWriting { return false }
             i.snapshotWriting = true
             return true
         }
         guard mine else { return }
-        let stored = (try? await store.storeSnapshot(ref, bytes, seq: seq)) != nil
-        inner.withLock { i in
-            i.snapshotWriting = false
-            if stored { i.snapshotSeq = max(i.snapshotSeq, seq) }
+        let bytes = sealedBytes(doc, sealer: sealer)
+        var failure: (any Error)?
+        do { try await store.storeSnapshot(ref, bytes, seq: seq, SnapshotWrite(durable: false)) } catch { failure = error }
+        inner.withLock { $0.snapshotWriting = false }
+        if let failure {
+            options.warn?("could not write the snapshot of \(ref.statusID) at seq \(seq): \((failure as? LogbookError)?.message ?? "\(failure)"); the events are committed, the next writer rewrites it")
+        } else {
+            noteStored(seq: seq, sealed: sealer != nil)
         }
     }
 

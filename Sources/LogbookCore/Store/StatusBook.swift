@@ -15,8 +15,15 @@ import Synchronization
 public final class StatusBook: Sendable {
     public struct Options: Sendable {
         /// Write the snapshot every this many events (by the writer that appends a seq that is a
-        /// multiple of it), so the stored snapshot lags the journal by about this many events.
+        /// multiple of it), so the stored snapshot lags the journal by at most this many events.
         public var snapshotInterval: Int
+        /// ... and after a commit when this book has not stored a snapshot for this many seconds
+        /// (or ever: a one-shot writer's commit always refreshes the file), so it lags by about
+        /// this long at most (docs/FORMAT.md, "Snapshot trust and freshness").
+        public var snapshotMaxAge: Double
+        /// Where a snapshot write that failed is reported (the commit stands; the file is a
+        /// cache). The file store logs it as a warning naming the file.
+        public var warn: (@Sendable (String) -> Void)?
         public var now: @Sendable () -> Date
         /// The workspace g recorded in each event (read, not advanced).
         public var currentG: @Sendable () throws -> Int
@@ -33,8 +40,11 @@ public final class StatusBook: Sendable {
         public init(snapshotInterval: Int = 64, now: @escaping @Sendable () -> Date = { Date() },
                     currentG: @escaping @Sendable () throws -> Int = { 0 },
                     afterCommit: (@Sendable (_ signers: [SigningKey]) async -> Void)? = nil,
-                    verifyKeys: [String: PublicKey]? = nil) {
+                    verifyKeys: [String: PublicKey]? = nil, snapshotMaxAge: Double = 1.0,
+                    warn: (@Sendable (String) -> Void)? = nil) {
             self.snapshotInterval = snapshotInterval
+            self.snapshotMaxAge = snapshotMaxAge
+            self.warn = warn
             self.now = now
             self.currentG = currentG
             self.afterCommit = afterCommit
@@ -44,6 +54,9 @@ public final class StatusBook: Sendable {
 
     public let ref: JournalRef
     public let plan: PlanSpec
+    /// The journal's seq 0, read and hash-checked at open: the trust roots (personas and keys)
+    /// a snapshot's seal is checked against.
+    public let genesis: Event
     let store: any JournalStore
     let options: Options
     let inner: Mutex<Inner>
@@ -51,7 +64,11 @@ public final class StatusBook: Sendable {
     struct Inner {
         var state: StatusState
         var cursor: Int64
+        /// Seq of the last snapshot known to be stored and trusted; -1 when the stored one could
+        /// not be proved (missing, damaged, unsealed, forged): the next commit stores one.
         var snapshotSeq: Int
+        /// When this book last stored a snapshot (nil: never; its next commit stores one).
+        var snapshotStoredAt: Date?
         var pending: [Waiter] = []
         var committing = false
         /// The state with the batch being committed folded in: `state` itself stays the state at
@@ -74,41 +91,31 @@ public final class StatusBook: Sendable {
 
     static let anchorLimit = 256
 
-    init(store: any JournalStore, ref: JournalRef, plan: PlanSpec, options: Options, state: StatusState, cursor: Int64, snapshotSeq: Int) {
+    init(store: any JournalStore, ref: JournalRef, plan: PlanSpec, genesis: Event, options: Options, state: StatusState, cursor: Int64, snapshotSeq: Int) {
         self.store = store
         self.ref = ref
         self.plan = plan
+        self.genesis = genesis
         self.options = options
         self.inner = Mutex(Inner(state: state, cursor: cursor, snapshotSeq: snapshotSeq))
     }
 
-    /// Opens the status: the stored snapshot (when it is readable and consistent) plus the tail.
+    /// Opens the status: the stored snapshot if it is proved (sealed by a key the genesis trusts
+    /// and bound to the journal line at its cursor) plus the tail; else a replay from seq 0.
+    ///
+    /// A snapshot that could not be proved and differs from the replayed state (missing,
+    /// damaged, forged, behind) is rebuilt now, unsealed (a reader holds no key); the next
+    /// writer's commit seals it.
     public static func open(store: any JournalStore, ref: JournalRef, plan: PlanSpec, options: Options = Options()) async throws -> StatusBook {
-        let (state, cursor, snapSeq, snapCursor) = try await loadState(store: store, ref: ref, plan: plan)
-        let book = StatusBook(store: store, ref: ref, plan: plan, options: options, state: state, cursor: cursor, snapshotSeq: snapSeq)
+        let loaded = try await loadState(store: store, ref: ref, plan: plan)
+        let book = StatusBook(store: store, ref: ref, plan: plan, genesis: loaded.genesis, options: options, state: loaded.state,
+                              cursor: loaded.cursor, snapshotSeq: loaded.snapshotSeq)
         book.inner.withLock { i in
-            if let snapCursor { i.anchor(snapSeq, snapCursor) }
-            i.anchor(state.seq, cursor)
+            if let c = loaded.snapshotCursor { i.anchor(loaded.snapshotSeq, c) }
+            i.anchor(loaded.state.seq, loaded.cursor)
         }
+        if case .untrusted(let stored, _) = loaded.snapshot { await book.rebuildSnapshot(replacing: stored) }
         return book
-    }
-
-    static func loadState(store: any JournalStore, ref: JournalRef, plan: PlanSpec) async throws -> (StatusState, Int64, Int, Int64?) {
-        guard try await store.journalExists(ref) else {
-            throw LogbookError(.notFound, "plan \(ref.planID) has no status journal (is it locked?)", plan: ref.planID)
-        }
-        if let bytes = try await store.loadSnapshot(ref),
-           let json = try? JSONParser.parse(bytes),
-           let cursor = StatusState.snapshotCursor(json),
-           var state = try? StatusState(snapshot: json, plan: plan) {
-            let snapSeq = state.seq
-            if let end = try? await replay(store: store, ref: ref, into: &state, from: cursor) {
-                return (state, end, snapSeq, cursor)
-            }
-        }
-        var state = StatusState(plan: plan)
-        let end = try await replay(store: store, ref: ref, into: &state, from: 0)
-        return (state, end, -1, nil)
     }
 
     /// Folds every line from `cursor` into `state`, checking each hash and rule.
@@ -147,16 +154,21 @@ public final class StatusBook: Sendable {
         }
     }
 
-    /// The snapshot document of the current state and the cursor it reflects.
+    /// The snapshot document of the current state and the cursor it reflects (unsealed).
     public func snapshotBytes() async throws -> (bytes: [UInt8], seq: Int) {
         _ = try await state()
         return inner.withLock { i in (PrettyJSON.bytes(i.state.snapshot(cursor: i.cursor)), i.state.seq) }
     }
 
-    /// Writes the snapshot now.
-    public func writeSnapshot() async throws {
-        let (bytes, seq) = try await snapshotBytes()
-        try await store.storeSnapshot(ref, bytes, seq: seq)
-        inner.withLock { $0.snapshotSeq = max($0.snapshotSeq, seq) }
+    /// Writes the snapshot of the current state now, durably; sealed with `sealer` when the
+    /// genesis records its key for its persona (else unsealed: readers replay it from seq 0
+    /// until a writer seals one).
+    ///
+    /// - Throws: the store's error naming the file; the journal is unaffected.
+    public func writeSnapshot(sealedBy sealer: SigningKey? = nil) async throws {
+        _ = try await state()
+        let (doc, seq) = inner.withLock { i in (i.state.snapshot(cursor: i.cursor), i.state.seq) }
+        try await store.storeSnapshot(ref, sealedBytes(doc, sealer: sealer.flatMap { trusts($0) ? $0 : nil }), seq: seq, SnapshotWrite(durable: true))
+        noteStored(seq: seq, sealed: sealer.map(trusts) ?? false)
     }
 }

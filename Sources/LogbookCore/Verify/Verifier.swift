@@ -38,7 +38,8 @@ public struct Verifier {
     public init(plan: PlanDocument, spec: PlanSpec, registry: PersonaRegistry, snapshot: [UInt8]?) {
         self.plan = plan
         self.registry = registry
-        self.snapshot = snapshot
+        // The seal (journal.seal) is not part of the state: the rest is compared byte for byte.
+        self.snapshot = snapshot.map(SnapshotSeal.unsealedBytes)
         let parsed = snapshot.flatMap { try? JSONParser.parse($0) }
         self.snapshotSeq = parsed?["journal"]?["seq"]?.intValue
         self.snapshotIsCurrent = parsed?["os_file_header"]?["schema_definition_id_ref"]?.stringValue == StatusState.snapshotSchemaID
@@ -179,7 +180,7 @@ public struct Verifier {
             return
         }
         if e.prev != plan.digest {
-            fail(0, .planEdited, "the plan file changed after lock: digest \(plan.digest) is not the locked \(e.prev)" + planEditWhere(e))
+            fail(0, .planEdited, PlanProof.editedMessage(plan, genesis: e))
             return
         }
         guard let recorded = e.data["personas"]?.objectValue else { return }
@@ -191,19 +192,6 @@ public struct Verifier {
                 return
             }
         }
-    }
-
-    /// Names the edited task when the genesis' task digests can tell.
-    func planEditWhere(_ e: Event) -> String {
-        guard let recorded = e.data["task_digests"]?.objectValue else { return "" }
-        let now = plan.taskDigests
-        for (i, t) in (plan.payload["tasks"]?.arrayValue ?? []).enumerated() {
-            guard let id = t["task_id"]?.stringValue else { return " (first difference at payload.tasks[\(i)].task_id)" }
-            if recorded[id] == nil { return " (payload.tasks[\(i)]: task \(id) was added)" }
-            if recorded[id] != now[id] { return " (first difference in payload.tasks[\(i)], task \(id))" }
-        }
-        if now.count != recorded.count { return " (a task was removed)" }
-        return " (the difference is outside payload.tasks)"
     }
 
     /// Ends the check: a seq never found (a deletion), an empty journal or a snapshot ahead of the journal fail here.

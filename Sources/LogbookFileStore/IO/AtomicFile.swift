@@ -7,16 +7,18 @@ import LogbookCore
 struct AtomicFile {
     let ops: any FileOps
 
-    /// Replaces (or creates) `path` with `bytes`.
-    func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(LogbookError) {
-        let tmp = try writeTemp(near: path, bytes, mode: mode)
+    /// Replaces (or creates) `path` with `bytes`. With `durable` false (for caches that are
+    /// rebuilt when damaged) neither the temp file nor the folder is synced: the rename is still
+    /// atomic for every reader, but after a power loss the file may be old, empty or torn.
+    func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws(LogbookError) {
+        let tmp = try writeTemp(near: path, bytes, mode: mode, sync: durable)
         do throws(LogbookError) {
             try ops.rename(tmp, path)
         } catch {
             ops.unlink(tmp)
-            throw error
+            throw error.on(path)
         }
-        try syncDirectory(of: path)
+        if durable { try syncDirectory(of: path) }
     }
 
     /// Creates `path` with `bytes`; fails with `.alreadyExists` if it exists (never clobbers).
@@ -27,13 +29,14 @@ struct AtomicFile {
         try syncDirectory(of: path)
     }
 
-    func writeTemp(near path: String, _ bytes: [UInt8], mode: mode_t) throws(LogbookError) -> String {
+    func writeTemp(near path: String, _ bytes: [UInt8], mode: mode_t, sync: Bool = true) throws(LogbookError) -> String {
         let dir = Paths.directory(of: path)
         let tmp = dir + "/.tmp-" + Paths.fileName(of: path) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = try ops.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode)
+        let fd: Int32
+        do throws(LogbookError) { fd = try ops.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) } catch { throw error.on(path) }
         do throws(LogbookError) {
             try writeAll(fd, bytes)
-            try ops.fsync(fd)
+            if sync { try ops.fsync(fd) }
             ops.close(fd)
         } catch {
             ops.close(fd)

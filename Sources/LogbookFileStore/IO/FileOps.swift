@@ -57,6 +57,43 @@ func osError(_ call: String, _ path: String, _ err: Int32 = errno) -> LogbookErr
     return LogbookError(.io, "\(call) \(path): \(what)\(hint)")
 }
 
+extension FileOps {
+    /// Opens a file the store owns (journal, segment, manifest, snapshot, lock, checkpoint, key):
+    /// never through a symbolic link (`O_NOFOLLOW`), and only if it is a regular file (a FIFO is
+    /// opened non-blocking, so that it is refused rather than waited on).
+    ///
+    /// - Throws: `.corrupt` naming the file if it is a symbolic link, a folder, a FIFO or another
+    ///   kind of file; the open's own error otherwise.
+    public func openRegular(_ path: String, _ flags: Int32, _ mode: mode_t = 0) throws(LogbookError) -> Int32 {
+        let fd = try open(path, flags | O_NOFOLLOW | O_NONBLOCK, mode)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = osError("fstat", path)
+            close(fd)
+            throw e
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw LogbookError(.corrupt, "\(path) is \(FileKind.name(st.st_mode)), not a regular file; refusing to use it (nothing was written)")
+        }
+        return fd
+    }
+}
+
+enum FileKind {
+    static func name(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a folder"
+        case S_IFIFO: return "a FIFO"
+        case S_IFLNK: return "a symbolic link"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        default: return "not a regular file"
+        }
+    }
+}
+
 /// The real system calls.
 public struct PosixFileOps: FileOps {
     public init() {}
@@ -68,6 +105,12 @@ public struct PosixFileOps: FileOps {
             if errno == EINTR { continue }
             if errno == ENOENT { throw LogbookError(.notFound, "\(path) does not exist") }
             if errno == EEXIST { throw LogbookError(.alreadyExists, "\(path) already exists") }
+            if errno == EISDIR, flags & O_NOFOLLOW != 0 {
+                throw LogbookError(.corrupt, "\(path) is a folder, not a regular file; refusing to use it (nothing was written)")
+            }
+            if errno == ELOOP, flags & O_NOFOLLOW != 0 {
+                throw LogbookError(.corrupt, "\(path) is a symbolic link; Logbook opens its files only directly and refuses to follow it (nothing was written)")
+            }
             throw osError("open", path)
         }
     }

@@ -31,17 +31,28 @@ public final class FileJournalStore: JournalStore {
     public let rotateBytes: Int64
     let handles = Mutex<[JournalRef: Handle]>([:])
 
+    /// The open descriptors of one journal. Their lifetime is this object's: they are closed in
+    /// `deinit`, when the last user (the store's table, a reader, a writer holding the lock) lets
+    /// go of it. ``poison(_:_:)`` only drops the table's reference, so a reader or a deferred
+    /// unlock still using the handle keeps using these descriptors, never a number the system
+    /// has meanwhile given to another file.
     final class Handle: Sendable {
         let fd: Int32
         /// A second description of the same file: readers take `LOCK_SH` on it.
         let readFD: Int32
         let path: String
+        let ops: any FileOps
         let exclusive = Mutex<Void>(())
         let segments = Mutex<SegmentCache>(SegmentCache())
-        init(fd: Int32, readFD: Int32, path: String) {
+        init(fd: Int32, readFD: Int32, path: String, ops: any FileOps) {
             self.fd = fd
             self.readFD = readFD
             self.path = path
+            self.ops = ops
+        }
+        deinit {
+            ops.close(fd)
+            ops.close(readFD)
         }
     }
 
@@ -59,13 +70,6 @@ public final class FileJournalStore: JournalStore {
         self.rotateBytes = rotateBytes
     }
 
-    deinit {
-        for h in handles.withLock({ Array($0.values) }) {
-            ops.close(h.fd)
-            ops.close(h.readFD)
-        }
-    }
-
     public func journalPath(_ ref: JournalRef) -> String { "\(directory)/exec_status_\(ref.g).journal" }
     public func snapshotPath(_ ref: JournalRef) -> String { "\(directory)/exec_status_\(ref.g).txt" }
 
@@ -73,7 +77,7 @@ public final class FileJournalStore: JournalStore {
         if let h = handles.withLock({ $0[ref] }) { return h }
         let path = journalPath(ref)
         let fd: Int32
-        do throws(LogbookError) { fd = try ops.open(path, O_RDWR | O_APPEND, 0) } catch where error.code == .notFound {
+        do throws(LogbookError) { fd = try ops.openRegular(path, O_RDWR | O_APPEND, 0) } catch where error.code == .notFound {
             throw LogbookError(.notFound, "plan \(ref.planID) has no status journal (\(Paths.fileName(of: path))); lock the plan first", plan: ref.planID)
         }
         do throws(LogbookError) {
@@ -85,27 +89,23 @@ public final class FileJournalStore: JournalStore {
             throw error
         }
         let readFD: Int32
-        do throws(LogbookError) { readFD = try ops.open(path, O_RDONLY, 0) } catch {
+        do throws(LogbookError) { readFD = try ops.openRegular(path, O_RDONLY, 0) } catch {
             ops.close(fd)
             throw error
         }
-        let h = Handle(fd: fd, readFD: readFD, path: path)
+        let h = Handle(fd: fd, readFD: readFD, path: path, ops: ops)
+        // A handle that lost the race is released here, closing its own descriptors.
         return handles.withLock { hs in
-            if let existing = hs[ref] {
-                ops.close(fd)
-                ops.close(readFD)
-                return existing
-            }
+            if let existing = hs[ref] { return existing }
             hs[ref] = h
             return h
         }
     }
 
-    /// Forgets a handle after a failed sync: the next use reopens and re-reads the file.
+    /// Forgets a handle after a failed sync: the next use reopens and re-reads the file. Its
+    /// descriptors close when the last task still using it is done (``Handle``'s `deinit`).
     func poison(_ ref: JournalRef, _ h: Handle) {
         handles.withLock { hs in if hs[ref] === h { hs[ref] = nil } }
-        ops.close(h.fd)
-        ops.close(h.readFD)
     }
 
     public func createJournal(_ ref: JournalRef, genesis: [UInt8]) async throws {
@@ -197,7 +197,12 @@ public final class FileJournalStore: JournalStore {
         let keep = size - Int64(partial.count)
         let ms = Int64(Double(time(nil)) * 1000)
         let copy = "\(h.path).torn-\(keep)-\(ms)"
-        try? AtomicFile(ops: ops).write(copy, partial, mode: 0o644)
+        // The tail is cut only once its copy is safe: if the copy cannot be written, nothing is cut.
+        do throws(LogbookError) { try AtomicFile(ops: ops).write(copy, partial, mode: 0o644) } catch {
+            var e = error.on(copy)
+            e.message = "could not keep a copy of the torn tail of \(Paths.fileName(of: h.path)) (\(partial.count) bytes at offset \(keep)) in \(Paths.fileName(of: copy)): \(error.message); the tail was not cut and nothing was written"
+            throw e
+        }
         do {
             try ops.ftruncate(h.fd, keep)
             try ops.fdatasync(h.fd)
@@ -248,14 +253,14 @@ public final class FileJournalStore: JournalStore {
     public func loadSnapshot(_ ref: JournalRef) async throws -> [UInt8]? {
         let path = snapshotPath(ref)
         let fd: Int32
-        do throws(LogbookError) { fd = try ops.open(path, O_RDONLY, 0) } catch where error.code == .notFound { return nil }
+        do throws(LogbookError) { fd = try ops.openRegular(path, O_RDONLY, 0) } catch where error.code == .notFound { return nil }
         defer { ops.close(fd) }
         return try readAll(fd)
     }
 
-    /// A whole file; a missing one is `.notFound` naming it.
+    /// A whole regular file, never read through a symbolic link; a missing one is `.notFound` naming it.
     func readWhole(_ path: String) throws -> [UInt8] {
-        let fd = try ops.open(path, O_RDONLY, 0)
+        let fd = try ops.openRegular(path, O_RDONLY, 0)
         defer { ops.close(fd) }
         return try readAll(fd)
     }
@@ -279,15 +284,46 @@ public final class FileJournalStore: JournalStore {
     }
 
     public func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int) async throws {
+        try await storeSnapshot(ref, bytes, seq: seq, SnapshotWrite())
+    }
+
+    /// Replaces the snapshot atomically (temp file and rename), unless the stored one reflects a
+    /// later seq. When not `durable` the temp file and the folder are not synced: after a power
+    /// loss the file may be old, empty or torn, and the next reader or writer, which never trusts
+    /// a snapshot it cannot prove (see `StatusBook`), rebuilds it from the journal.
+    public func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws {
         let lockPath = "\(directory)/.exec_status_\(ref.g).snapshot.lock"
-        let lfd = try ops.open(lockPath, O_RDWR | O_CREAT, 0o644)
+        let lfd = try ops.openRegular(lockPath, O_RDWR | O_CREAT, 0o644)
         defer { ops.close(lfd) }
         try ops.flock(lfd, LOCK_EX)
         defer { try? ops.flock(lfd, LOCK_UN) }
-        if let current = try await loadSnapshot(ref), let v = try? JSONParser.parse(current),
-           let s = v["journal"]?["seq"]?.intValue, s > seq {
+        if !write.replaceLater, let current = try? await loadSnapshot(ref), let s = SnapshotSeal.storedSeq(current), s > seq {
             return
         }
-        try AtomicFile(ops: ops).write(snapshotPath(ref), bytes, mode: 0o644)
+        try AtomicFile(ops: ops).write(snapshotPath(ref), bytes, mode: 0o644, durable: write.durable)
+    }
+
+    /// The line that ends exactly at `cursor` (its bytes without the newline), read with one
+    /// small `pread` from the live file; nil when `cursor` is not inside the live file (it is in
+    /// a rotated segment, or at its very start) or no line ends there.
+    public func line(endingAt cursor: Int64, _ ref: JournalRef) async throws -> [UInt8]? {
+        let h = try handle(ref)
+        try ops.flock(h.readFD, LOCK_SH)
+        defer { try? ops.flock(h.readFD, LOCK_UN) }
+        let m = try manifest(ref, h)
+        let size = try ops.size(h.fd)
+        let base = m.liveBase(liveSize: size)
+        guard cursor > base, cursor - base <= size else { return nil }
+        let end = cursor - base
+        // Most lines are a few hundred bytes: a small window first, wider only if needed.
+        for width in [4096, Event.maxLineBytes + 1, Event.maxGenesisLineBytes + 1] {
+            let from = max(0, end - Int64(width))
+            let window = try readRange(h.fd, from: from, count: end - from)
+            guard window.count == Int(end - from), window.last == 0x0A else { return nil }
+            let body = window.dropLast()
+            if let nl = body.lastIndex(of: 0x0A) { return Array(body[(nl + 1)...]) }
+            if from == 0 { return Array(body) }
+        }
+        return nil
     }
 }

@@ -45,7 +45,7 @@ final class GzipFileReader: @unchecked Sendable {
     init(path: String, ops: any FileOps) throws {
         self.path = path
         self.ops = ops
-        fd = try ops.open(path, O_RDONLY, 0)
+        fd = try ops.openRegular(path, O_RDONLY, 0)
         guard let s = clogbook_gunzip_new() else {
             ops.close(fd)
             throw LogbookError(.io, "zlib could not start a decoder for \(Paths.fileName(of: path))")

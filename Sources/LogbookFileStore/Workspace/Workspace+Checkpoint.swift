@@ -58,7 +58,8 @@ extension Workspace {
             throw LogbookError(.notLocked, "plan \(file.id) has no status journal (is it locked?)", plan: file.id)
         }
         let origin = try checkpointOrigin(file)
-        let previous = try? latestCheckpoint(file)
+        // A damaged latest checkpoint is not "none": it stops the signing (verify reports it).
+        let previous = try latestCheckpoint(file)
         var verifier = Verifier(plan: file.document, spec: spec, registry: registry, snapshot: try await store.loadSnapshot(ref))
         var tree = MerkleAccumulator()
         var previousCheck = previous.map { CheckpointCheck(checkpoint: $0) }
@@ -94,19 +95,19 @@ extension Workspace {
 
     /// Stores `cp` in the history and, unless a later one is there (or `asLatest` is false), as the latest.
     func storeCheckpoint(_ file: PlanFile, _ cp: Checkpoint, asLatest: Bool = true) async throws {
-        let fd = try ops.open(checkpointLockPath(file), O_RDWR | O_CREAT, 0o644)
+        let fd = try ops.openRegular(checkpointLockPath(file), O_RDWR | O_CREAT, 0o644)
         defer { ops.close(fd) }
         try ops.flock(fd, LOCK_EX)
         defer { try? ops.flock(fd, LOCK_UN) }
         let dir = checkpointDirectory(file)
         if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw osError("mkdir", dir) }
         let historyPath = checkpointHistoryPath(file, size: cp.size)
-        if access(historyPath, F_OK) == 0, let old = try? Checkpoint(parsing: readFile(historyPath)), old.root != cp.root {
+        if access(historyPath, F_OK) == 0, let old = try storedCheckpoint(file, size: cp.size), old.root != cp.root {
             throw LogbookError(.corrupt, "a checkpoint of size \(cp.size) with another root is already stored (\(Paths.fileName(of: historyPath))): the journal was rewritten", plan: file.id)
         }
         let bytes = Array(cp.text.utf8)
         try AtomicFile(ops: ops).write(historyPath, bytes)
-        let latest = try? latestCheckpoint(file)
+        let latest = try latestCheckpoint(file)
         if asLatest, latest == nil || latest!.size <= cp.size {
             try AtomicFile(ops: ops).write(checkpointPath(file), bytes)
         }
@@ -132,7 +133,9 @@ extension Workspace {
     public func storedCheckpoint(_ file: PlanFile, size: Int) throws -> Checkpoint? {
         let path = checkpointHistoryPath(file, size: size)
         guard access(path, F_OK) == 0 else { return nil }
-        return try Checkpoint(parsing: readFile(path))
+        do { return try Checkpoint(parsing: readFile(path)) } catch let e as LogbookError where e.code == .badInput {
+            throw LogbookError(.corrupt, "\(fileName(checkpointDirectory(file)))/\(Paths.fileName(of: path)): \(e.message)", plan: file.id)
+        }
     }
 
     /// Reads a checkpoint file given on the command line.

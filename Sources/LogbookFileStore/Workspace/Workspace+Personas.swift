@@ -45,16 +45,27 @@ extension Workspace {
     public func signingKey(for persona: String, keyFile: String? = nil) throws -> SigningKey {
         try Identifier.check(persona, "persona id")
         let path = keyFile ?? keyPath(persona)
+        // Opened once, never through a symbolic link, and only a regular file: the mode checked
+        // is the mode of the file read.
+        let fd = try openKeyFile(path, persona: persona)
+        defer { ops.close(fd) }
         var st = stat()
-        guard stat(path, &st) == 0 else {
-            throw LogbookError(.badKey, "no private key for persona \(persona) at \(path) (pass --key-file or set LOGBOOK_KEY_FILE)")
-        }
+        guard fstat(fd, &st) == 0 else { throw osError("fstat", path) }
         if st.st_mode & 0o077 != 0 {
             throw LogbookError(.badKey, "key file \(path) is readable by others (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
         }
-        let bytes = try readFile(path)
+        let bytes = try store.readAll(fd)
         do { return try SigningKey(persona: persona, fileText: String(decoding: bytes, as: UTF8.self)) } catch let e as LogbookError {
             throw LogbookError(e.code, "\(e.message) (\(path))")
+        }
+    }
+
+    func openKeyFile(_ path: String, persona: String) throws(LogbookError) -> Int32 {
+        do { return try ops.openRegular(path, O_RDONLY, 0) } catch {
+            if error.code == .notFound {
+                throw LogbookError(.badKey, "no private key for persona \(persona) at \(path) (pass --key-file or set LOGBOOK_KEY_FILE)")
+            }
+            throw error
         }
     }
 }

@@ -10,20 +10,55 @@ extension Workspace {
 
     /// Opens the status of a locked plan for reading and writing.
     ///
-    /// With `verifySignatures` (the server path), every event's signature is verified against
-    /// personas.json before it is written.
-    public func book(_ file: PlanFile, snapshotInterval: Int = 64, verifySignatures: Bool = false) async throws -> StatusBook {
-        guard file.document.isLocked else {
+    /// The plan file is first checked against the digest its journal's genesis binds
+    /// (``provenPlan(_:)``); the stored snapshot is used only if it is proved (see
+    /// `StatusBook.open`). With `verifySignatures` (the server path), every event's signature is
+    /// verified against personas.json before it is written.
+    public func book(_ file: PlanFile, snapshotInterval: Int = 64, verifySignatures: Bool = false,
+                     snapshotMaxAge: Double = 1.0) async throws -> StatusBook {
+        let hasJournal = try await store.journalExists(file.journalRef)
+        guard file.document.isLocked || hasJournal else {
             throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
         }
+        try await provenPlan(file)
         let spec = try file.document.spec()
         let ws = self
         let keys = verifySignatures ? try personas().keysByID : nil
         let g = StateGCache(path: statePath)
+        let logger = self.logger
         let options = StatusBook.Options(snapshotInterval: snapshotInterval, currentG: { try g.g(ws) },
                                          afterCommit: { signers in await ws.signRotationCheckpoint(file, signers: signers) },
-                                         verifyKeys: keys)
+                                         verifyKeys: keys, snapshotMaxAge: snapshotMaxAge,
+                                         warn: { message in logger.warning("\(message)") })
         return try await StatusBook.open(store: store, ref: file.journalRef, plan: spec, options: options)
+    }
+
+    /// Checks that a locked plan file is the plan its status journal was locked on: the genesis
+    /// (seq 0, the journal's first line, the only one read) binds its digest. Call it before
+    /// printing a locked plan or its status; ``book(_:snapshotInterval:verifySignatures:snapshotMaxAge:)``
+    /// calls it before every read and write.
+    ///
+    /// A DRAFT without a journal passes (there is nothing to match).
+    ///
+    /// - Returns: the genesis event (nil for a DRAFT).
+    /// - Throws: `.corrupt` (exit 6) with `verify`'s finding when the plan was edited after lock
+    ///   (naming the edited task when it can) or its lock flags were removed; nothing is written.
+    @discardableResult
+    public func provenPlan(_ file: PlanFile) async throws -> Event? {
+        let ref = file.journalRef
+        guard try await store.journalExists(ref) else {
+            if file.document.isLocked {
+                throw LogbookError(.notLocked, "plan \(file.id) has no status journal (is it locked?)", plan: file.id)
+            }
+            return nil
+        }
+        let spec: PlanSpec
+        do { spec = try file.document.spec() } catch {
+            throw LogbookError(.corrupt, "the plan file is no longer a valid plan: \(error.description); run `logbook verify`", plan: file.id, seq: 0)
+        }
+        let genesis = try await StatusBook.readGenesis(store: store, ref: ref, plan: spec)
+        try PlanProof.check(file.document, genesis: genesis)
+        return genesis
     }
 
     /// Verifies a plan's status (SPEC §9): every line, chain, signature and rule, the plan's

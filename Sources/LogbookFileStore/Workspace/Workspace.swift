@@ -38,18 +38,28 @@ public struct Workspace: Sendable {
 
     /// Finds the workspace: `explicit`, else `LOGBOOK_WORKSPACE`, else the nearest ancestor of the
     /// current folder that holds a `state.txt`.
+    ///
+    /// The upward search stops at the first folder not owned by `user` (default: this process's
+    /// effective user), as git's `safe.directory` does: a `state.txt` planted in a shared parent
+    /// such as `/tmp` never captures another user's commands. `--workspace` and
+    /// `LOGBOOK_WORKSPACE` name a folder explicitly and are used whoever owns it.
     public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                              cwd: String = FileManager.default.currentDirectoryPath) throws -> Workspace {
+                              cwd: String = FileManager.default.currentDirectoryPath, user: uid_t = geteuid()) throws -> Workspace {
         if let explicit { return try open(explicit) }
         if let env = environment["LOGBOOK_WORKSPACE"], !env.isEmpty { return try open(env) }
         var dir = cwd
+        var stoppedAt: String?
         while true {
+            var st = stat()
+            guard stat(dir, &st) == 0 else { break }
+            guard st.st_uid == user else { stoppedAt = dir; break }
             if access(dir + "/state.txt", F_OK) == 0 { return Workspace(root: dir) }
             let parent = Paths.directory(of: dir)
             if parent == dir || dir == "/" { break }
             dir = parent
         }
-        throw LogbookError(.notFound, "no workspace: no state.txt in \(cwd) or its parents. Run `logbook init`, pass --workspace DIR, or set LOGBOOK_WORKSPACE")
+        let stop = stoppedAt.map { " (the search stopped at \($0), which another user owns)" } ?? ""
+        throw LogbookError(.notFound, "no workspace: no state.txt in \(cwd) or its parents\(stop). Run `logbook init`, pass --workspace DIR, or set LOGBOOK_WORKSPACE")
     }
 
     /// Opens an existing workspace folder.
@@ -86,7 +96,7 @@ public struct Workspace: Sendable {
     /// Runs `body` holding the workspace lock (`.workspace.lock`), which serialises workspace-level
     /// acts (g advances, persona and plan changes) between processes.
     func withWorkspaceLock<T>(_ body: () async throws -> T) async throws -> T {
-        let fd = try ops.open(root + "/.workspace.lock", O_RDWR | O_CREAT, 0o644)
+        let fd = try ops.openRegular(root + "/.workspace.lock", O_RDWR | O_CREAT, 0o644)
         defer { ops.close(fd) }
         try ops.flock(fd, LOCK_EX)
         defer { try? ops.flock(fd, LOCK_UN) }
