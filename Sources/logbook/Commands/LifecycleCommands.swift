@@ -27,7 +27,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
         let outcome = try await w.validate(file, persona: persona, signer: try who.signer(in: w, persona: persona),
                                            verdict: verdict?.uppercased(), note: note, overrideReason: overrideReason)
@@ -58,7 +58,7 @@ struct FreezeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
         let (e, report) = try await w.freeze(file, persona: persona, signer: try who.signer(in: w, persona: persona))
         let (json, md) = w.reportPaths(file)
@@ -80,7 +80,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         if check {
             let (ok, message) = try await w.checkReport(file)
             guard ok else {
@@ -117,7 +117,7 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
         if let next { try Identifier.check(next, "plan id") }
         let o = try await w.archive(file, persona: persona, signer: try who.signer(in: w, persona: persona), next: next)
