@@ -56,6 +56,9 @@ extension Workspace {
                 try await storeVerifiedCheckpoint(file, tree: frozen.tree, state: frozen.state, signer: signer)
             }
             try writeReport(file, try validationReport(file, replay))
+        } else if let difference = try reportDifference(file, rebuilt: try validationReport(file, replay)) {
+            // The report archive makes read-only must be the one the journal gives.
+            throw LogbookError(.corrupt, "refusing to archive: \(difference); nothing was written; run `logbook report --check`", plan: file.id)
         }
 
         // 1. The lifecycle event (once).

@@ -157,7 +157,7 @@ extension Workspace {
 
     /// Proves the report file matches its journal: rebuilt report equal byte for byte, own hash valid.
     public func checkReport(_ file: PlanFile) async throws -> (ok: Bool, message: String) {
-        let (json, md) = reportPaths(file)
+        let json = reportPaths(file).json
         guard access(json, F_OK) == 0 else { throw LogbookError(.notFound, "no report \(Paths.fileName(of: json)); freeze the plan first", plan: file.id) }
         let stored: JSONValue
         do { stored = try JSONParser.parse(readFile(json)) } catch let e as JSONParseError {
@@ -171,19 +171,30 @@ extension Workspace {
             return (false, "the journal does not verify (\(f.description)); a report cannot match it")
         }
         let rebuilt = try validationReport(file, try await replayVerified(file, verified))
-        guard rebuilt == stored, PrettyJSON.bytes(rebuilt) == (try readFile(json)) else {
-            let diff = (rebuilt.objectValue?.keys ?? []).first { rebuilt[$0] != stored[$0] } ?? "?"
-            return (false, "the report differs from what the journal gives (first difference: \(diff))")
-        }
+        if let difference = try reportDifference(file, rebuilt: rebuilt) { return (false, difference) }
         if let f = verified.failure { return (false, "the journal does not verify (\(f.description))") }
-        if access(md, F_OK) == 0, try readFile(md) != Array(ValidationReport.markdown(rebuilt).utf8) {
-            return (false, "\(Paths.fileName(of: md)) differs from the JSON report")
-        }
         return (true, "report \(stored["report_hash"]?.stringValue ?? "") matches the journal (verdict \(stored["verdict"]?.stringValue ?? "-"), head \(stored["final_head_hash"]?.stringValue ?? "-"))")
     }
 }
 
 extension Workspace {
+    /// How the stored report files differ from `rebuilt` (the report the journal gives), or nil
+    /// when the JSON file is byte for byte the rebuilt report and the Markdown file (if any) its
+    /// rendering.
+    func reportDifference(_ file: PlanFile, rebuilt: JSONValue) throws -> String? {
+        let (json, md) = reportPaths(file)
+        let bytes = try readFile(json)
+        guard let stored = try? JSONParser.parse(bytes) else { return "\(Paths.fileName(of: json)) is not valid JSON" }
+        guard rebuilt == stored, PrettyJSON.bytes(rebuilt) == bytes else {
+            let diff = (rebuilt.objectValue?.keys ?? []).first { rebuilt[$0] != stored[$0] } ?? "?"
+            return "the report differs from what the journal gives (first difference: \(diff))"
+        }
+        if access(md, F_OK) == 0, try readFile(md) != Array(ValidationReport.markdown(rebuilt).utf8) {
+            return "\(Paths.fileName(of: md)) differs from the JSON report"
+        }
+        return nil
+    }
+
     /// For a frozen status whose Validation Report exists: whether the journal's `frozen` event
     /// is still the head the report records (SPEC §9). Nil when they agree or there is no report.
     func frozenHeadMismatch(_ file: PlanFile, report: VerifyReport) async throws -> (seq: Int, message: String)? {

@@ -97,6 +97,31 @@ import Glibc
         #expect(WorkspaceBytes(f.root).changes(to: again).isEmpty)
     }
 
+    /// archive makes the report read-only for good: it must be the report the journal gives.
+    @Test(arguments: ["json", "markdown"])
+    func archiveRefusesAReportThatDiffersFromItsJournal(_ which: String) async throws {
+        let f = try await finished("guard-report-\(which)")
+        try f.ok(["validate", "--persona", "SUPERVISOR", "--note", "all green"])
+        try f.ok(["freeze", "--persona", "SUPERVISOR"])
+        let (jsonPath, mdPath) = f.ws.reportPaths(f.plan)
+        if which == "json" {
+            // Re-hashed, so only a rebuild from the journal shows the edit (verify passes: the head is unchanged).
+            var o = try #require(try JSONParser.parse(TestSupport.bytes(jsonPath)).objectValue)
+            o["validation_note"] = "all green, says the editor"
+            o["report_hash"] = nil
+            o["report_hash"] = .string(Digest256.canonical(.object(o)).description)
+            try Data(PrettyJSON.bytes(.object(o))).write(to: URL(fileURLWithPath: jsonPath))
+        } else {
+            try Data("# Validation Report: something else\n".utf8).write(to: URL(fileURLWithPath: mdPath))
+        }
+        try f.ok(["verify"])
+        let before = WorkspaceBytes(f.root)
+        let r = try f.cli(["archive", "--persona", "SUPERVISOR"])
+        expectOneLineError(r, code: 6, mentions: ["archive", which == "json" ? "validation_note" : ".md"], "archive with an edited \(which) report")
+        #expect(WorkspaceBytes(f.root).changes(to: before).isEmpty)
+        #expect(try await f.ws.book(f.plan).state().lifecycle == .frozen)
+    }
+
     /// A verdict judged a head; a task event after it makes freeze refuse until validate runs again.
     @Test func aTaskEventAfterTheVerdictMakesItStale() async throws {
         let f = try await finished("guard-stale")
