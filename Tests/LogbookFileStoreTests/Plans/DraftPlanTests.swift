@@ -104,7 +104,7 @@ import Glibc
     static let liveState = [
         "payload.tasks[2].status", "payload.tasks[0].percent_complete", "payload.tasks[1].execution_log",
         "payload.tasks[3].latest_test_status", "payload.tasks[4].retry_attempts_log",
-        "payload.tasks[0].execution_checklist[0].checked", "payload.overall_status", "payload.key_achievements_log",
+        "payload.tasks[0].execution_checklist[0].checked", "payload.status", "payload.overall_status", "payload.key_achievements_log",
     ]
 
     @Test(arguments: 0..<liveState.count)
