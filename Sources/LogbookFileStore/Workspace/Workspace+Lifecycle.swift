@@ -89,12 +89,12 @@ extension Workspace {
         case .archived:
             throw LogbookError(.refused, "plan \(file.id) is already archived (frozen at seq \(state.frozenSeq ?? 0))", plan: file.id, rule: "lifecycle")
         case .active:
-            throw LogbookError(.refused, "plan \(file.id) is ACTIVE: validate it first (`logbook validate`)", plan: file.id, rule: "lifecycle")
+            throw LogbookError(.refused, "the status is ACTIVE: validate it first (`logbook validate`)", plan: file.id, rule: "lifecycle")
         case .validating where state.verdict == nil:
             let stale = (state.eventCounts[EventType.validated.rawValue] ?? 0) > 0
             throw LogbookError(.refused, stale
-                ? "plan \(file.id): the verdict is stale: task events were recorded after the last `validated`; run `logbook validate` again before freezing"
-                : "plan \(file.id) has no verdict yet: run `logbook validate` first", plan: file.id, rule: "lifecycle")
+                ? "the verdict is stale: task events were recorded after the last `validated`; run `logbook validate` again before freezing"
+                : "no verdict yet: run `logbook validate` first", plan: file.id, rule: "lifecycle")
         case .validating, .frozen:
             break
         }

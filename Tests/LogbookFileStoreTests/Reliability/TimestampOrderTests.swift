@@ -78,6 +78,34 @@ import Testing
     }
 }
 
+extension TimestampOrderTests {
+    /// The issue's case: several `validate` processes at once on a finished plan. Every verdict
+    /// is recorded (or cleanly refused), timestamps never go backwards, and the journal verifies.
+    @Test func concurrentValidates() async throws {
+        let f = try await CLIFixture.make("ts-validate")
+        for t in ["T1", "T2", "T3"] {
+            try f.ok(["task", "start", t, "--persona", "WORKER"])
+            try f.ok(["task", "done", t, "--persona", "WORKER"])
+        }
+        let procs = try (0..<4).map { _ -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: TestSupport.binary)
+            p.arguments = ["validate", "--persona", "SUPERVISOR", "--workspace", f.root]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        for p in procs { p.waitUntilExit(); #expect([0, 3].contains(p.terminationStatus)) }
+        #expect(procs.contains { $0.terminationStatus == 0 })
+        let ts = try await timestamps(f.ws, f.plan)
+        expectNonDecreasing(ts, "4 validate processes")
+        let report = try await f.ws.verify(f.plan)
+        #expect(report.ok, "\(report.failure?.description ?? "")")
+        #expect(try await f.ws.book(f.plan).state().lifecycle == .validating)
+    }
+}
+
 extension Sequence {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var out: [T] = []
