@@ -115,7 +115,7 @@ extension Workspace {
             let locked = draft.isLocked ? draft : draft.locked()
             let spec = try locked.spec(personas: registry)
             guard !spec.tasks.isEmpty else {
-                throw LogbookError(.invalidPlan, "plan \(spec.id) has no tasks and cannot be locked; add one with `logbook plan add-task \(spec.id) --task-id T1 --title … --assignee PERSONA`",
+                throw LogbookError(.invalidPlan, "no tasks: a plan without tasks cannot be locked; add one with `logbook plan add-task \(spec.id) --task-id T1 --title … --assignee PERSONA`",
                                    plan: spec.id, path: "payload.tasks")
             }
             let ref = file.journalRef

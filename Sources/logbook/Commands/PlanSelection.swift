@@ -9,7 +9,8 @@ extension Workspace {
         guard let argument, let option else { return try plan(argument ?? option) }
         let a = try plan(argument), b = try plan(option)
         guard a.g == b.g else {
-            throw LogbookError(.badInput, "the plan is named twice and the names differ: argument \(argument) (\(a.id)) and --plan \(option) (\(b.id)); give one")
+            func named(_ s: String, _ f: PlanFile) -> String { s == f.id ? s : "\(s) (\(f.id))" }
+            throw LogbookError(.badInput, "the plan is named twice and the names differ: argument \(named(argument, a)) and --plan \(named(option, b)); give one")
         }
         return a
     }
