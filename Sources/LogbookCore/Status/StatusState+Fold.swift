@@ -61,6 +61,9 @@ extension StatusState {
             break
         }
         guard let taskID = e.task, let i = plan.taskIndex[taskID] else { return }
+        // A verdict judges the head it was given: a task event after it makes it stale (freeze
+        // needs a new `validated`).
+        if lifecycle == .validating { verdict = nil }
         var t = tasks[i]
         t.lastSeq = e.seq
         t.lastHash = e.hash

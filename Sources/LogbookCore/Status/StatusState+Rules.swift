@@ -168,6 +168,8 @@ extension StatusState {
             }
             return
         case (.archived, .frozen): return
+        case (.frozen, .validating) where (eventCounts[EventType.validated.rawValue] ?? 0) > 0:
+            throw refuse("the verdict is stale: task events were recorded after the last `validated`; run `logbook validate` again before freezing")
         default:
             throw refuse("\(e.type.rawValue) is not allowed while the status is \(lifecycle.rawValue)" + (e.type == .frozen && verdict == nil ? " without a validated verdict" : ""))
         }

@@ -56,10 +56,13 @@ public struct StatusState: Sendable, Equatable {
     public func task(_ id: String) -> TaskState? { plan.taskIndex[id].map { tasks[$0] } }
 
     /// Completion: the mean of task percents, DONE and WAIVED counting 100, to two decimals.
+    /// 100 only when every task is DONE or WAIVED: with one task open the mean is at most 99.99
+    /// (rounding to two decimals would otherwise give 100 for one open task among thousands).
     public var completion: Double {
         guard !tasks.isEmpty else { return 0 }
         let sum = tasks.reduce(0) { $0 + $1.effectivePercent }
-        return (Double(sum) / Double(tasks.count) * 100).rounded() / 100
+        let mean = (Double(sum) / Double(tasks.count) * 100).rounded() / 100
+        return tasks.allSatisfy({ $0.status.isComplete }) ? mean : min(mean, 99.99)
     }
 
     public func count(_ status: TaskStatus) -> Int { tasks.filter { $0.status == status }.count }

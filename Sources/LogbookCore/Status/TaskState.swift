@@ -30,8 +30,10 @@ public struct TaskState: Sendable, Equatable {
 
     public init(id: String) { self.id = id }
 
-    /// Percent that counts towards completion: DONE and WAIVED count 100.
-    public var effectivePercent: Int { status.isComplete ? 100 : percent }
+    /// Percent that counts towards completion: DONE and WAIVED count 100; any other status at most
+    /// 99, whatever was reported (a reopened task keeps its reported 100 in `percent`, and a
+    /// `progress` of 100 is not DONE).
+    public var effectivePercent: Int { status.isComplete ? 100 : min(percent, 99) }
 
     public var testsPassed: Int { tests.reduce(0) { $0 + ($1.value["passed"]?.intValue ?? 0) } }
     public var testsFailed: Int { tests.reduce(0) { $0 + ($1.value["failed"]?.intValue ?? 0) } }

@@ -66,7 +66,6 @@ extension StatusBook {
             for w in batch { w.finish(.failure(error)) }
             return nil
         }
-        let ts = Timestamp.string(options.now())
         let results = ResultBox(count: batch.count)
         // Catch up with other processes' events before taking the store's exclusion, so that the
         // lock is held only to fold what arrived since (writers fold every event; doing most of
@@ -83,6 +82,8 @@ extension StatusBook {
                         i.cursor = line.end
                     }
                     i.anchor(i.state.seq, i.cursor)  // where this batch's lines start
+                    // The time under the exclusion, after every earlier event: never before the head's.
+                    let ts = Timestamp.string(options.now(), notBefore: i.state.lastTS)
                     var working = i.state
                     defer { i.working = working }
                     var out: [Prepared] = []

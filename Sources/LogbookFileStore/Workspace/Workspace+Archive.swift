@@ -24,6 +24,11 @@ extension Workspace {
     /// segments, makes the status files read-only and moves `state.txt` on to the next active
     /// plan (or null) with g advanced.
     ///
+    /// Checks first, then writes: the supervisor, a frozen status, and one full `verify` (which
+    /// also checks the Validation Report's head against the journal). A journal that does not
+    /// verify is refused (`.corrupt`, naming the finding's seq and kind) and nothing is written;
+    /// a report that a crash inside freeze left unwritten is written before `archived`.
+    ///
     /// Each step can be repeated, so a call after a crash finishes what the crashed one began.
     /// `state.txt` changes only if its `v_file_instance` is still the one read when this call
     /// began: of two concurrent state writers only one wins; the other gets a conflict.
@@ -36,26 +41,44 @@ extension Workspace {
         var state = try await book.state()
         try requireSupervisor(state, persona, file, act: "archive")
         let nextStatus = try nextStatusID(after: file, explicit: next)
+        guard state.lifecycle == .frozen || state.lifecycle == .archived else {
+            throw LogbookError(.refused, "plan \(file.id) is \(state.lifecycle.rawValue); validate and freeze it before archiving (`logbook validate`, `logbook freeze`)", plan: file.id, rule: "lifecycle")
+        }
+        let verified = try await verifiedOrRefuse(file, act: "archive")
+        var replay = try await replayVerified(file, verified)
+        guard let frozen = replay.atFrozen else {
+            throw LogbookError(.corrupt, "plan \(file.id) is \(state.lifecycle.rawValue) but its journal has no `frozen` event; run `logbook verify`", plan: file.id)
+        }
+        // The report must exist (a crash inside freeze may have left it, or its checkpoint, unwritten).
+        let (jsonPath, mdPath) = reportPaths(file)
+        if access(jsonPath, F_OK) != 0 || access(mdPath, F_OK) != 0 {
+            if let signer, state.lifecycle == .frozen, latestCheckpointSize(file) < frozen.state.seq + 1 {
+                try await storeVerifiedCheckpoint(file, tree: frozen.tree, state: frozen.state, signer: signer)
+            }
+            try writeReport(file, try validationReport(file, replay))
+        } else if let difference = try reportDifference(file, rebuilt: try validationReport(file, replay)) {
+            // The report archive makes read-only must be the one the journal gives.
+            throw LogbookError(.corrupt, "refusing to archive: \(difference); nothing was written; run `logbook report --check`", plan: file.id)
+        }
 
         // 1. The lifecycle event (once).
         let event: Event
-        switch state.lifecycle {
-        case .frozen:
+        if replay.state.lifecycle == .archived {
+            event = try await book.event(at: replay.state.seq)
+        } else {
             event = try await recordOnce(book, EventRequest(type: .archived, task: nil, persona: persona,
                                                             data: ["next_status_id_ref": JSONValue(nextStatus)]),
                                          signer: signer, done: .archived)
-            state = try await book.state()
-        case .archived:
-            event = try await book.event(at: state.seq)
-        default:
-            throw LogbookError(.refused, "plan \(file.id) is \(state.lifecycle.rawValue); validate and freeze it before archiving (`logbook validate`, `logbook freeze`)", plan: file.id, rule: "lifecycle")
+            try await extendReplay(&replay, file)
         }
-        // The report must exist (a crash inside freeze may have left it unwritten).
-        if access(reportPaths(file).json, F_OK) != 0 { try await writeReport(file) }
+        state = replay.state
+        guard state.lifecycle == .archived else {
+            throw LogbookError(.corrupt, "the `archived` event at seq \(event.seq) is not in the journal after recording it; run `logbook verify`", plan: file.id, seq: event.seq)
+        }
 
         // 2. A checkpoint over the whole journal, signed by the supervisor.
         if let signer, latestCheckpointSize(file) < state.seq + 1 {
-            _ = try await writeCheckpoint(file, signers: [signer])
+            try await storeVerifiedCheckpoint(file, tree: replay.tree, state: state, signer: signer)
         }
         // 3. The snapshot as archived, then every line into segments (the last rotation).
         try await book.writeSnapshot()

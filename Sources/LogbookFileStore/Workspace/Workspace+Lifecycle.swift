@@ -15,6 +15,9 @@ extension Workspace {
     /// Records `validation_started` (if not yet), evaluates the criteria (tasks, tests, blockers,
     /// retries, a full verify) and records `validated` with the verdict.
     ///
+    /// The journal is verified once, before anything is written: one that does not verify is
+    /// refused (`.corrupt`, naming the finding's seq and kind) and nothing is written.
+    ///
     /// - Parameters:
     ///   - verdict: PASS, FAIL or PASS_WITH_REMEDIATION; default PASS when every criterion is
     ///     met, else FAIL.
@@ -30,12 +33,11 @@ extension Workspace {
         guard state.personas[persona]?.role == .supervisor else {
             throw LogbookError(.forbidden, "only a supervisor may validate; \(persona) is not a supervisor of this plan", plan: file.id, rule: "supervisor_only")
         }
+        let verified = try await verifiedOrRefuse(file, act: "validate")
+        let verifyCriterion = ValidationCriteria.verify(ok: true, events: verified.events, failure: nil)
         // A PASS that would be refused is refused before anything is written.
         if verdict == "PASS", overrideReason?.isEmpty ?? true, !state.planOverrides.contains("validation_criteria") {
-            let pre = try await verify(file)
-            var criteria = ValidationCriteria.fromState(state)
-            criteria.append(ValidationCriteria.verify(ok: pre.ok, events: pre.events, failure: pre.failure?.description))
-            let failing = criteria.filter { !$0.pass }
+            let failing = ValidationCriteria.fromState(state).filter { !$0.pass }
             if !failing.isEmpty {
                 throw LogbookError(.refused, "PASS against failing criteria (\(failing.map { "\($0.name): \($0.actual)" }.joined(separator: "; "))) needs --override-reason", plan: file.id, rule: "validation_criteria")
             }
@@ -44,9 +46,8 @@ extension Workspace {
             _ = try await book.submit(EventRequest(type: .validationStarted, task: nil, persona: persona), signer: signer)
             state = try await book.state()
         }
-        let report = try await verify(file)
         var criteria = ValidationCriteria.fromState(state)
-        criteria.append(ValidationCriteria.verify(ok: report.ok, events: report.events, failure: report.failure?.description))
+        criteria.append(verifyCriterion)
         let failing = criteria.filter { !$0.pass }
         let chosen = verdict ?? (failing.isEmpty ? "PASS" : "FAIL")
         if chosen == "PASS", !failing.isEmpty {
@@ -73,28 +74,58 @@ extension Workspace {
     /// supervisor (covering the `frozen` event) and the Validation Report (JSON + Markdown).
     /// From then on every write to the status is refused but `archived`.
     ///
-    /// Resumable: on a status that is already frozen it writes whatever of snapshot, checkpoint
-    /// and report a crash left unwritten, and returns the recorded `frozen` event.
+    /// Checks first, then writes: the supervisor, a current verdict (one that no task event has
+    /// made stale), and one full `verify`. A journal that does not verify is refused (`.corrupt`,
+    /// naming the finding's seq and kind) and nothing is written. `frozen` records the head
+    /// `verify` accepted; if another event was appended meanwhile, the step is refused (conflict).
+    ///
+    /// Resumable: on a status that is already frozen (and verifies) it writes whatever of
+    /// snapshot, checkpoint and report a crash left unwritten, and returns the recorded `frozen` event.
     public func freeze(_ file: PlanFile, persona: String, signer: SigningKey?) async throws -> (Event, JSONValue) {
         let book = try await self.book(file)
         let state = try await book.state()
         try requireSupervisor(state, persona, file, act: "freeze")
-        let e: Event
         switch state.lifecycle {
-        case .frozen:
-            e = try await book.event(at: state.frozenSeq ?? state.seq)
         case .archived:
             throw LogbookError(.refused, "plan \(file.id) is already archived (frozen at seq \(state.frozenSeq ?? 0))", plan: file.id, rule: "lifecycle")
-        default:
-            e = try await recordOnce(book, EventRequest(type: .frozen, task: nil, persona: persona,
-                                                         data: ["head": JSONValue(state.head?.description), "final_seq": JSONValue(state.seq)]),
-                                     signer: signer, done: .frozen)
+        case .active:
+            throw LogbookError(.refused, "the status is ACTIVE: validate it first (`logbook validate`)", plan: file.id, rule: "lifecycle")
+        case .validating where state.verdict == nil:
+            let stale = (state.eventCounts[EventType.validated.rawValue] ?? 0) > 0
+            throw LogbookError(.refused, stale
+                ? "the verdict is stale: task events were recorded after the last `validated`; run `logbook validate` again before freezing"
+                : "no verdict yet: run `logbook validate` first", plan: file.id, rule: "lifecycle")
+        case .validating, .frozen:
+            break
+        }
+        let verified = try await verifiedOrRefuse(file, act: "freeze")
+        var replay = try await replayVerified(file, verified)
+        let e: Event
+        if let frozen = replay.atFrozen {
+            e = try await book.event(at: frozen.state.seq)
+        } else {
+            do {
+                e = try await recordOnce(book, EventRequest(type: .frozen, task: nil, persona: persona,
+                                                             data: ["head": JSONValue(verified.head?.description), "final_seq": JSONValue(verified.lastSeq)]),
+                                         signer: signer, done: .frozen)
+            } catch let error as LogbookError where error.code == .refused {
+                let now = try await book.state()
+                guard now.seq == verified.lastSeq else {
+                    throw LogbookError(.conflict, "events were recorded while freeze verified the journal (seq \(verified.lastSeq), now seq \(now.seq)); nothing was written; run `logbook freeze` again",
+                                       plan: file.id, rule: "lifecycle")
+                }
+                throw error
+            }
+            try await extendReplay(&replay, file)
+        }
+        guard let frozen = replay.atFrozen else {
+            throw LogbookError(.corrupt, "the `frozen` event at seq \(e.seq) is not in the journal after recording it; run `logbook verify`", plan: file.id, seq: e.seq)
         }
         try await book.writeSnapshot()
-        if let signer, latestCheckpointSize(file) < e.seq + 1 {
-            _ = try await writeCheckpoint(file, signers: [signer])
+        if let signer, latestCheckpointSize(file) < frozen.state.seq + 1 {
+            try await storeVerifiedCheckpoint(file, tree: frozen.tree, state: frozen.state, signer: signer)
         }
-        let report = try await writeReport(file)
+        let report = try writeReport(file, try validationReport(file, replay))
         return (e, report)
     }
 
@@ -112,60 +143,58 @@ extension Workspace {
     /// Rebuilds the report from the journal (up to the `frozen` event) and writes both files.
     @discardableResult
     public func writeReport(_ file: PlanFile) async throws -> JSONValue {
-        let report = try await buildReport(file)
-        let (json, md) = reportPaths(file)
-        try AtomicFile(ops: ops).write(json, PrettyJSON.bytes(report))
-        try AtomicFile(ops: ops).write(md, Array(ValidationReport.markdown(report).utf8))
-        return report
+        try writeReport(file, try await buildReport(file))
     }
 
     /// The report as the journal determines it: replay, statistics and verification of the
     /// journal up to and including the `frozen` event. Deterministic.
+    ///
+    /// - Throws: `.corrupt` when the journal does not verify (a report is never built from one).
     public func buildReport(_ file: PlanFile) async throws -> JSONValue {
-        let spec = try file.document.spec()
-        let ref = file.journalRef
-        var verifier = Verifier(plan: file.document, spec: spec, registry: try personas(), snapshot: nil)
-        var stats = JournalStats()
-        var frozen = false
-        try await store.forEachLine(ref) { line in
-            guard !frozen else { return }
-            verifier.feed(line)
-            if let e = try? Event(line: line.bytes) {
-                stats.add(e)
-                if e.type == .frozen { frozen = true }
-            }
-        }
-        guard frozen else {
-            throw LogbookError(.refused, "plan \(file.id) is not frozen; the report is written by `logbook freeze`", plan: file.id, rule: "lifecycle")
-        }
-        let state = verifier.replayedState
-        let result = verifier.finish()
-        let checkpoint = ((try? storedCheckpoint(file, size: state.seq + 1)) ?? nil)?.text
-        return ValidationReport.build(plan: file.document, state: state, stats: stats, verify: result, checkpoint: checkpoint)
+        let verified = try await verifiedOrRefuse(file, act: "build the Validation Report")
+        return try validationReport(file, try await replayVerified(file, verified))
     }
 
     /// Proves the report file matches its journal: rebuilt report equal byte for byte, own hash valid.
     public func checkReport(_ file: PlanFile) async throws -> (ok: Bool, message: String) {
-        let (json, md) = reportPaths(file)
+        let json = reportPaths(file).json
         guard access(json, F_OK) == 0 else { throw LogbookError(.notFound, "no report \(Paths.fileName(of: json)); freeze the plan first", plan: file.id) }
         let stored: JSONValue
         do { stored = try JSONParser.parse(readFile(json)) } catch let e as JSONParseError {
             return (false, "\(Paths.fileName(of: json)) is not valid JSON: \(e)")
         }
         guard ValidationReport.hashIsValid(stored) else { return (false, "the report's report_hash does not match its content (the report was edited)") }
-        let rebuilt = try await buildReport(file)
-        guard rebuilt == stored, PrettyJSON.bytes(rebuilt) == (try readFile(json)) else {
-            let diff = (rebuilt.objectValue?.keys ?? []).first { rebuilt[$0] != stored[$0] } ?? "?"
-            return (false, "the report differs from what the journal gives (first difference: \(diff))")
+        // One verify: the check fails whenever `verify` fails. A report whose head disagrees with
+        // the journal (report_mismatch) is named by the comparison below.
+        let verified = try await verify(file)
+        if let f = verified.failure, f.kind != .reportMismatch {
+            return (false, "the journal does not verify (\(f.description)); a report cannot match it")
         }
-        if access(md, F_OK) == 0, try readFile(md) != Array(ValidationReport.markdown(rebuilt).utf8) {
-            return (false, "\(Paths.fileName(of: md)) differs from the JSON report")
-        }
+        let rebuilt = try validationReport(file, try await replayVerified(file, verified))
+        if let difference = try reportDifference(file, rebuilt: rebuilt) { return (false, difference) }
+        if let f = verified.failure { return (false, "the journal does not verify (\(f.description))") }
         return (true, "report \(stored["report_hash"]?.stringValue ?? "") matches the journal (verdict \(stored["verdict"]?.stringValue ?? "-"), head \(stored["final_head_hash"]?.stringValue ?? "-"))")
     }
 }
 
 extension Workspace {
+    /// How the stored report files differ from `rebuilt` (the report the journal gives), or nil
+    /// when the JSON file is byte for byte the rebuilt report and the Markdown file (if any) its
+    /// rendering.
+    func reportDifference(_ file: PlanFile, rebuilt: JSONValue) throws -> String? {
+        let (json, md) = reportPaths(file)
+        let bytes = try readFile(json)
+        guard let stored = try? JSONParser.parse(bytes) else { return "\(Paths.fileName(of: json)) is not valid JSON" }
+        guard rebuilt == stored, PrettyJSON.bytes(rebuilt) == bytes else {
+            let diff = (rebuilt.objectValue?.keys ?? []).first { rebuilt[$0] != stored[$0] } ?? "?"
+            return "the report differs from what the journal gives (first difference: \(diff))"
+        }
+        if access(md, F_OK) == 0, try readFile(md) != Array(ValidationReport.markdown(rebuilt).utf8) {
+            return "\(Paths.fileName(of: md)) differs from the JSON report"
+        }
+        return nil
+    }
+
     /// For a frozen status whose Validation Report exists: whether the journal's `frozen` event
     /// is still the head the report records (SPEC §9). Nil when they agree or there is no report.
     func frozenHeadMismatch(_ file: PlanFile, report: VerifyReport) async throws -> (seq: Int, message: String)? {

@@ -24,7 +24,7 @@ struct CheckpointCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
         guard let signer = try who.signer(in: w, persona: persona) else {
             throw LogbookError(.badKey, "persona \(persona) has no key; a checkpoint must be signed", plan: file.id)

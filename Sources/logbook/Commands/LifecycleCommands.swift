@@ -9,11 +9,14 @@ struct ValidateCommand: AsyncParsableCommand {
         commandName: "validate",
         abstract: "Evaluate the validation criteria and record a verdict (supervisor only).",
         discussion: """
-            Records validation_started, then checks: every task DONE or WAIVED, no failing tests in \
-            the latest results, no open blockers, retries within their limits, and a full verify. \
-            Records validated with the verdict and each criterion (expected / actual / pass). The \
-            verdict defaults to PASS when every criterion is met, else FAIL. PASS against failing \
-            criteria needs --override-reason, logged as a lock_override.
+            Verifies the journal once first: one that does not verify is refused (exit 6, naming \
+            the seq and kind) and nothing is written. Records validation_started, then checks: \
+            every task DONE or WAIVED, no failing tests in the latest results, no open blockers, \
+            retries within their limits (a supervisor's max_retries override counts as allowed), \
+            and the verify. Records validated with the verdict and each criterion (expected / \
+            actual / pass). The verdict defaults to PASS when every criterion is met, else FAIL. \
+            PASS against failing criteria needs --override-reason, logged as a lock_override. \
+            A task event after the verdict makes it stale: freeze waits for a new validate.
             """)
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @Option(help: "Plan id.") var plan: String?
@@ -27,7 +30,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
         let outcome = try await w.validate(file, persona: persona, signer: try who.signer(in: w, persona: persona),
                                            verdict: verdict?.uppercased(), note: note, overrideReason: overrideReason)
@@ -46,10 +49,12 @@ struct FreezeCommand: AsyncParsableCommand {
         commandName: "freeze",
         abstract: "Freeze a validated status: record the final head, write a checkpoint and the Validation Report.",
         discussion: """
-            After freeze every write to the status is refused (but archive). Writes \
-            validation_report_<g>.json (hashed; `logbook report --check` proves it matches the \
-            journal) and validation_report_<g>.md. Running it again on a frozen status writes \
-            whatever a crash left unwritten.
+            Needs a current verdict (no task event since the last validate) and verifies the \
+            journal once first: one that does not verify is refused (exit 6, naming the seq and \
+            kind) and nothing is written. After freeze every write to the status is refused (but \
+            archive). Writes validation_report_<g>.json (hashed; `logbook report --check` proves \
+            it matches the journal) and validation_report_<g>.md. Running it again on a frozen \
+            status writes whatever a crash left unwritten.
             """)
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @Option(help: "Plan id.") var plan: String?
@@ -58,7 +63,7 @@ struct FreezeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
         let (e, report) = try await w.freeze(file, persona: persona, signer: try who.signer(in: w, persona: persona))
         let (json, md) = w.reportPaths(file)
@@ -74,13 +79,13 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Print a frozen plan's Validation Report, or --check that it matches its journal.")
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @Option(help: "Plan id.") var plan: String?
-    @Flag(help: "Rebuild the report from the journal and compare it byte for byte with the stored one (exit 6 if not).") var check = false
+    @Flag(help: "Verify the journal, rebuild the report from it and compare it byte for byte with the stored one (exit 6 if verify fails or they differ).") var check = false
     @Flag(help: "Print the JSON report instead of the Markdown one.") var json = false
     @OptionGroup var ws: WorkspaceOptions
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         if check {
             let (ok, message) = try await w.checkReport(file)
             guard ok else {
@@ -105,9 +110,11 @@ struct ArchiveCommand: AsyncParsableCommand {
         commandName: "archive",
         abstract: "Archive a frozen plan: record archived, compress the journal, make its files read-only, move state.txt on.",
         discussion: """
-            state.txt then points at the next locked plan still ACTIVE (lowest g) or --next, or at \
-            null, and g advances; the change is refused if state.txt changed since the command \
-            began (v_file_instance). Running it again finishes what a crash interrupted.
+            Verifies the journal once first (and that the Validation Report is the one the journal \
+            gives): otherwise exit 6 and nothing is written. state.txt then points at the next \
+            locked plan still ACTIVE (lowest g) or --next, or at null, and g advances; the change is \
+            refused if state.txt changed since the command began (v_file_instance). Running it \
+            again finishes what a crash interrupted.
             """)
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @Option(help: "Plan id.") var plan: String?
@@ -117,7 +124,7 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
         if let next { try Identifier.check(next, "plan id") }
         let o = try await w.archive(file, persona: persona, signer: try who.signer(in: w, persona: persona), next: next)

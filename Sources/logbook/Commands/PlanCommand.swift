@@ -6,13 +6,14 @@ import LogbookFileStore
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan", abstract: "Create, import, inspect and lock execution plans.",
-        subcommands: [New.self, AddTask.self, Import.self, Show.self, List.self, Lock.self])
+        subcommands: [New.self, AddTask.self, Import.self, Show.self, List.self, Lock.self, Use.self])
 
     struct New: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an empty DRAFT plan; add tasks with `plan add-task`.")
         @Argument(help: "Plan id (execution_plan_id), e.g. EP-001.") var id: String
         @Option(help: "The plan's goal.") var goal: String = ""
         @Option(help: "Plan type.") var type: String = "CONSTRUCT"
+        @Flag(help: "Replace a DRAFT plan with this id (never a locked one).") var replace = false
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
@@ -23,8 +24,8 @@ struct PlanCommand: AsyncParsableCommand {
                     "tasks": [],
                 ],
             ]
-            let f = try await ws.open().importPlan(bytes: CanonicalJSON.bytes(doc), name: "new plan")
-            print("created DRAFT plan \(f.id) in \(Paths.name(f.path))")
+            let f = try await ws.open().importPlan(bytes: CanonicalJSON.bytes(doc), name: "new plan \(id)", replace: replace)
+            print("\(replace && (f.document.header["v_file_instance"]?.intValue ?? 1) > 1 ? "replaced" : "created") DRAFT plan \(f.id) in \(Paths.name(f.path))")
         }
     }
 
@@ -38,34 +39,31 @@ struct PlanCommand: AsyncParsableCommand {
         @Option(name: .customLong("max-retries"), help: "Retries allowed after a failure.") var maxRetries: Int = 0
         @Option(name: .customLong("archetype"), parsing: .upToNextOption, help: "Archetypes also authorised to report on it.") var archetypes: [String] = []
         @Option(help: "Description.") var description: String = ""
+        @Option(name: .customLong("expect-version"), help: "Refuse (conflict) unless the plan file is at this v_file_instance.")
+        var expectVersion: Int?
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
             let w = try ws.open()
-            let file = try w.plan(plan)
-            guard !file.document.isLocked else {
-                throw LogbookError(.locked, "plan \(file.id) is locked and cannot change", plan: file.id)
-            }
-            var root = file.document.json.objectValue ?? JSONObject()
-            var payload = file.document.payload
-            var tasks = payload["tasks"]?.arrayValue ?? []
-            tasks.append([
+            try Identifier.check(taskID, "task id")
+            let task: JSONObject = [
                 "task_id": .string(taskID), "title": .string(title), "description": .string(description), "intent": "",
                 "assigned_agent_persona": .string(assignee),
                 "authorized_agent_archetypes": .array(archetypes.map { .string($0) }),
                 "max_retries": JSONValue(maxRetries), "inputs": [], "outputs": [], "execution_checklist": [],
                 "dependencies": .array(dependsOn.map { .string($0) }), "criticality": "MEDIUM", "notes": "",
-            ])
-            payload["tasks"] = .array(tasks)
-            root["payload"] = .object(payload)
-            let f = try await w.importPlan(bytes: CanonicalJSON.bytes(.object(root)), name: Paths.name(file.path))
-            print("added task \(taskID) to DRAFT plan \(f.id) (\(tasks.count) tasks)")
+            ]
+            // Under the workspace lock, on the file as it is then: concurrent add-tasks all land.
+            let f = try await w.addTask(plan, task: task, expectedVersion: expectVersion)
+            let n = f.document.payload["tasks"]?.arrayValue?.count ?? 0
+            print("added task \(taskID) to DRAFT plan \(f.id) (\(n) tasks, v_file_instance \(f.document.header["v_file_instance"]?.intValue ?? 0))")
         }
     }
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import a plan file (HAIOS exec_plan v5.4) as a DRAFT; prints the plan id.")
         @Argument(help: "Plan JSON file.") var file: String
+        @Flag(help: "Replace a DRAFT plan with the same id (never a locked one).") var replace = false
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
@@ -73,7 +71,7 @@ struct PlanCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw LogbookError(.notFound, "cannot read plan file \(file)")
             }
-            let f = try await w.importPlan(bytes: Array(data), name: file)
+            let f = try await w.importPlan(bytes: Array(data), name: file, replace: replace)
             print(f.id)
         }
     }
@@ -98,31 +96,82 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the workspace's plans.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the workspace's plans: lifecycle (DRAFT, ACTIVE, VALIDATING, FROZEN, ARCHIVED), and * for the one state.txt points at.")
+        @Flag(help: "Print a JSON array (plan_id, g, plan_file, status_id, lifecycle, current, tasks, v_file_instance, plan_digest).") var json = false
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
             let w = try ws.open()
-            let current = try w.readState().currentPlanG
-            for f in try w.listPlans() {
+            let plans = try await w.planSummaries()
+            if json {
+                let list: [JSONValue] = plans.map { p in
+                    let f = p.file
+                    var o: JSONObject = [
+                        "plan_id": .string(f.id), "g": JSONValue(f.g), "plan_file": .string(Paths.name(f.path)),
+                        "status_id": f.document.isLocked ? .string(f.journalRef.statusID) : .null,
+                        "lifecycle": .string(p.lifecycle), "current": .bool(p.current),
+                        "tasks": JSONValue(f.document.payload["tasks"]?.arrayValue?.count ?? 0),
+                        "v_file_instance": JSONValue(f.document.header["v_file_instance"]?.intValue ?? 1),
+                        "plan_digest": f.document.isLocked ? .string(f.document.digest.description) : .null,
+                    ]
+                    if let e = p.error { o["error"] = .string(e) }
+                    return .object(o)
+                }
+                print(CanonicalJSON.string(.array(list)))
+                return
+            }
+            for p in plans {
+                let f = p.file
                 let tasks = f.document.payload["tasks"]?.arrayValue?.count ?? 0
-                print("\(f.g == current ? "*" : " ") \(f.id.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Paths.name(f.path).padding(toLength: 22, withPad: " ", startingAt: 0)) \(f.document.isLocked ? "LOCKED" : "DRAFT ") \(tasks) tasks")
+                print("\(p.current ? "*" : " ") \(f.id.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Paths.name(f.path).padding(toLength: 22, withPad: " ", startingAt: 0)) \(p.lifecycle.padding(toLength: 10, withPad: " ", startingAt: 0)) \(tasks) tasks\(p.error.map { "  (\($0))" } ?? "")")
             }
         }
     }
 
     struct Lock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a plan: lock it, bind its digest, create its status journal and point state.txt at it.")
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a plan: lock it, bind its digest, create its status journal.",
+            discussion: """
+                state.txt is pointed at the new status when no status is live (none, or the current \
+                one is ARCHIVED). While another status is live the pointer stays on it, so agents \
+                calling without --plan are not moved; --make-current (or `logbook plan use ID` later) \
+                moves it explicitly. A plan without tasks cannot be locked (exit 2).
+                """)
         @Argument(help: "Plan id.") var plan: String
+        @Flag(name: .customLong("make-current"), help: "Point state.txt at this plan even while another status is live.") var makeCurrent = false
         @OptionGroup var who: PersonaOptions
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
             let w = try ws.open()
             let persona = try who.resolvedPersona()
-            let (f, genesis) = try await w.lockPlan(plan, persona: persona, signer: try who.signer(in: w, persona: persona))
+            let (f, genesis) = try await w.lockPlan(plan, persona: persona, signer: try who.signer(in: w, persona: persona), makeCurrent: makeCurrent)
             print("locked plan \(f.id): digest \(f.document.digest)")
             print("status journal exec_status_\(f.g).journal (genesis \(genesis.hash)), snapshot exec_status_\(f.g).txt at 0 %")
+            let current = try w.readState().currentStatusID
+            if current == f.journalRef.statusID {
+                print("state.txt points at \(f.journalRef.statusID) (plan \(f.id))")
+            } else {
+                print("state.txt still points at \(current ?? "none") (a live status); `logbook plan use \(f.id)` switches to this plan")
+            }
+        }
+    }
+
+    struct Use: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Point state.txt at a locked plan: commands without --plan use it from now on.")
+        @Argument(help: "Plan id.") var plan: String
+        @OptionGroup var ws: WorkspaceOptions
+
+        func run() async throws {
+            let u = try await ws.open().usePlan(plan)
+            let to = "\(u.plan.journalRef.statusID) (plan \(u.plan.id), \(u.lifecycle.rawValue))"
+            if u.changed {
+                print("state.txt now points at \(to); it pointed at \(u.previous ?? "none")")
+            } else {
+                print("state.txt already points at \(to); unchanged")
+            }
         }
     }
 }

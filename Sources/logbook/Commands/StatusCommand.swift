@@ -12,7 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let book = try await w.book(file)
         if json {
             let (bytes, _) = try await book.snapshotBytes()
@@ -36,7 +36,7 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         if let task { try Identifier.check(task, "task id") }
         let ref = file.journalRef
         var n = 0
@@ -94,7 +94,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(plan ?? planArgument)
+        let file = try w.plan(argument: planArgument, option: plan)
         let r = try await w.verify(file, checkpoint: try checkpoint.map { try w.readCheckpoint(path: $0) })
         if json {
             var o = JSONObject([("plan", .string(r.plan)), ("ok", .bool(r.ok)), ("events", JSONValue(r.events)),

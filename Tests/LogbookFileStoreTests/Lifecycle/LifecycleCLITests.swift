@@ -231,8 +231,8 @@ import Glibc
         let (ws, _) = try await TestSupport.lockedWorkspace("life-next")
         // A second plan, locked first in time? Lock EP-NEXT, then point the state back at EP-TEST by locking order.
         _ = try await ws.importPlan(bytes: CanonicalJSON.bytes(TestSupport.planJSON(id: "EP-NEXT")), name: "next.json")
-        _ = try await ws.lockPlan("EP-NEXT", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"))
-        // state.txt now points at EP-NEXT; archive EP-NEXT after finishing it with a FAIL verdict and
+        _ = try await ws.lockPlan("EP-NEXT", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"), makeCurrent: true)
+        // state.txt now points at EP-NEXT (made current explicitly); archive EP-NEXT after finishing it with a FAIL verdict and
         // the state must move back to EP-TEST (still ACTIVE).
         #expect(try ws.readState().currentStatusID != nil)
         var r = try lb(ws, "validate", "--persona", "SUPERVISOR", "--plan", "EP-NEXT")
