@@ -13,8 +13,11 @@ struct Logbook: AsyncParsableCommand {
             journals (exec_status_<g>.journal, rotated into exec_status_<g>_archive_<n>.jsonl.gz), \
             snapshots (exec_status_<g>.txt), checkpoints and Validation Reports.
             A plan's life: plan lock → task … → validate → freeze → archive.
-            Exit codes: 0 ok, 2 bad input, 3 refused by a rule, 4 not found, 5 signature or key, \
-            6 verification failed or data damaged, 7 I/O error.
+            Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 refused by a rule, 4 not found, \
+            5 signature or key, 6 verification failed or data damaged, 7 I/O error, 8 unsupported \
+            environment (a workspace on a network file system).
+            Errors: one line on stderr, `logbook: error: …`; with --json one JSON object instead, \
+            {"error": {"exit", "code", "rule", "plan", "task", "seq", "path", "message", …facts}}.
             """,
         subcommands: [
             Init.self, PersonaCommand.self, PlanCommand.self, TaskCommand.self, StatusCommand.self,
@@ -33,6 +36,7 @@ struct Logbook: AsyncParsableCommand {
             return h
         }
         do {
+            try VerbCheck.check(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {
                 try await async.run()

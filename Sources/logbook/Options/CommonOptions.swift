@@ -31,7 +31,8 @@ struct PersonaOptions: ParsableArguments {
     func signer(in ws: Workspace, persona: String) throws -> SigningKey? {
         let registry = try ws.personas()
         guard let entry = registry[persona] else {
-            throw LogbookError(.forbidden, "persona \(persona) is not in personas.json (add it with `logbook persona add \(persona)`)")
+            throw LogbookError(.notFound, "unknown persona \(persona): it is not in personas.json (add it with `logbook persona add \(persona)`)",
+                              facts: ["persona": .string(persona)])
         }
         guard entry.publicKey != nil else { return nil }
         let file = keyFile ?? ProcessInfo.processInfo.environment["LOGBOOK_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }

@@ -1,6 +1,7 @@
 import LogbookCore
 
-/// One readable line per event.
+/// One readable line per event. The line is escaped as a whole (``SafeText``): a note, reason,
+/// summary or persona name can neither break it into two lines nor send a terminal control.
 enum EventText {
     static func line(_ e: Event) -> String {
         let d = e.data
@@ -21,6 +22,6 @@ enum EventText {
         }
         let task = e.task.map { " \($0)" } ?? ""
         let hash = String(e.hash.hex.prefix(12))
-        return "seq \(e.seq) \(e.ts) \(e.type.rawValue)\(task) by \(e.persona)\(what.isEmpty ? "" : ": \(what)") [\(hash)\(e.sig == nil ? ", unsigned" : "")]"
+        return SafeText.escape("seq \(e.seq) \(e.ts) \(e.type.rawValue)\(task) by \(e.persona)\(what.isEmpty ? "" : ": \(what)") [\(hash)\(e.sig == nil ? ", unsigned" : "")]")
     }
 }
