@@ -31,9 +31,10 @@ struct WriteOptions: ParsableArguments {
         let w = try ws.open()
         let persona = try who.resolvedPersona()
         let file = try w.plan(plan)
-        let signer = try who.signer(in: w, persona: persona)
+        let key = try who.signer(in: w, persona: persona)
         let trace = traceID ?? Self.traceparent(ProcessInfo.processInfo.environment["TRACEPARENT"])
         let book = try await w.book(file)
+        let signer = try await who.duringRotation(key, in: w, persona: persona) { try await book.state().personas[persona]?.keyID }
         let request = EventRequest(type: type, task: task, persona: persona, data: data, idempotencyKey: idempotencyKey,
                                    expectedTaskSeq: expectSeq, traceID: trace)
         let e = try await book.submit(request, signer: signer)

@@ -18,6 +18,7 @@ enum EventText {
         case .created: what = "plan locked, \(d["tasks"]?.arrayValue?.count ?? 0) tasks, digest \(d["plan_digest"]?.stringValue ?? "")"
         case .migrated: what = "plan migrated from a legacy file, \(d["tasks"]?.arrayValue?.count ?? 0) tasks, digest \(d["plan_digest"]?.stringValue ?? "")"
         case .validated: what = d["verdict"]?.stringValue ?? ""
+        case .keyChanged: what = "\(d["persona"]?.stringValue ?? "?") now signs with \(d["key_id"]?.stringValue ?? "no key")"
         default: what = ""
         }
         let task = e.task.map { " \($0)" } ?? ""
