@@ -29,6 +29,20 @@ struct Logbook: AsyncParsableCommand {
         ]
     )
 
+    /// Parses the command line. `--json` is every command's: a command without JSON output
+    /// still takes it, and then only its errors are JSON (``ErrorReport/wantsJSON(_:)``).
+    static func parseJSONAware(_ arguments: [String]) throws -> any ParsableCommand {
+        do {
+            return try parseAsRoot(arguments)
+        } catch {
+            guard ErrorReport.wantsJSON([""] + arguments), Logbook.exitCode(for: error) == .validationFailure else { throw error }
+            let end = arguments.firstIndex(of: "--") ?? arguments.endIndex
+            let without = arguments[..<end].filter { $0 != "--json" } + arguments[end...]
+            guard let command = try? parseAsRoot(Array(without)) else { throw error }
+            return command
+        }
+    }
+
     static func main() async {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -36,8 +50,9 @@ struct Logbook: AsyncParsableCommand {
             return h
         }
         do {
-            try VerbCheck.check(Array(CommandLine.arguments.dropFirst()))
-            var command = try parseAsRoot()
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            try VerbCheck.check(arguments)
+            var command = try parseJSONAware(arguments)
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {

@@ -41,7 +41,7 @@ import Testing
     @Test func markdownIsLiteral() {
         let note = "done | **PASS** [x](http://e) <img src=x>\n# heading \u{1B}[2J"
         let md = SafeText.markdown(note)
-        #expect(md == "done \\| \\*\\*PASS\\*\\* \\[x\\](http://e) \\<img src=x\\>\\\\n \\# heading \\\\u{1B}[2J".replacingOccurrences(of: "[2J", with: "\\[2J"))
+        #expect(md == "done \\| \\*\\*PASS\\*\\* \\[x\\](http://e) \\<img src=x\\>\\\\n\\# heading \\\\u{1B}[2J".replacingOccurrences(of: "[2J", with: "\\[2J"))
         #expect(!md.contains("\n") && !md.contains("\u{1B}"))
     }
 
