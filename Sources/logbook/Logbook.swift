@@ -50,7 +50,7 @@ struct Logbook: AsyncParsableCommand {
             return h
         }
         do {
-            let arguments = Array(CommandLine.arguments.dropFirst())
+            let arguments = NegativeNumbers.join(Array(CommandLine.arguments.dropFirst()))
             try VerbCheck.check(arguments)
             var command = try parseJSONAware(arguments)
             if var async = command as? AsyncParsableCommand {

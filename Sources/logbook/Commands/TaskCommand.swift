@@ -20,7 +20,7 @@ struct TaskCommand: AsyncParsableCommand {
     struct Progress: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Report percent complete (0–100) of an IN_PROGRESS task.")
         @Argument(help: "Task id.") var task: String
-        @Option(parsing: .unconditional, help: "Percent complete, 0–100.") var percent: Int
+        @Option(help: "Percent complete, 0–100.") var percent: Int
         @OptionGroup var note: NoteText
         @OptionGroup var options: WriteOptions
         func run() async throws {
@@ -38,9 +38,9 @@ struct TaskCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a test result for an IN_PROGRESS task.")
         @Argument(help: "Task id.") var task: String
         @Option(help: "Suite name.") var suite: String
-        @Option(parsing: .unconditional, help: "Tests passed.") var passed: Int
-        @Option(parsing: .unconditional, help: "Tests failed.") var failed: Int
-        @Option(parsing: .unconditional, help: "Tests skipped.") var skipped: Int = 0
+        @Option(help: "Tests passed.") var passed: Int
+        @Option(help: "Tests failed.") var failed: Int
+        @Option(help: "Tests skipped.") var skipped: Int = 0
         @Option(help: "Where the full results are (path or URL).") var artifact: String?
         @OptionGroup var options: WriteOptions
         func run() async throws {

@@ -102,9 +102,35 @@ func text(_ value: String, _ name: String, task: String? = nil) throws -> JSONVa
     return .string(value)
 }
 
-/// A count or seq given on the command line: parsed so that `--passed -1` reaches the check
-/// (argument-parser would take `-1` for an option and say "Missing value"), which says it must
-/// be ≥ 0.
+/// A count or seq given on the command line is checked here, so it says it must be ≥ 0.
 func nonNegative(_ value: Int, _ option: String, task: String? = nil, rule: String? = nil) throws {
     guard value >= 0 else { throw LogbookError(.badInput, "\(option) must be ≥ 0, got \(value)", task: task, rule: rule) }
+}
+
+/// Negative numbers as option values: argument-parser takes the `-5` of `--passed -5` for an
+/// option and says "Missing value". `--NAME -N` (N digits) is rewritten `--NAME=-N` before
+/// parsing, so the value reaches the command, whose check says it must be ≥ 0. Only before a
+/// `--`; a value that is not a negative integer is left alone (and a truly missing value still
+/// says "Missing value").
+enum NegativeNumbers {
+    static func join(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "--" { out += arguments[i...]; break }
+            if a.hasPrefix("--"), a.count > 2, !a.contains("="), i + 1 < arguments.count, isNegativeInteger(arguments[i + 1]) {
+                out.append(a + "=" + arguments[i + 1])
+                i += 2
+                continue
+            }
+            out.append(a)
+            i += 1
+        }
+        return out
+    }
+
+    static func isNegativeInteger(_ s: String) -> Bool {
+        s.count > 1 && s.hasPrefix("-") && s.dropFirst().allSatisfy(\.isASCII) && s.dropFirst().allSatisfy(\.isNumber)
+    }
 }

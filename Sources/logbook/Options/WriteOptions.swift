@@ -15,7 +15,7 @@ struct WriteOptions: ParsableArguments {
     @Option(name: .customLong("idempotency-key"), help: ArgumentHelp("A repeat with the same key and content returns the first event; other content is refused.", valueName: "key"))
     var idempotencyKey: String?
 
-    @Option(name: .customLong("expect-seq"), parsing: .unconditional, help: ArgumentHelp("Refuse with a conflict unless the task's last event is this seq.", valueName: "seq"))
+    @Option(name: .customLong("expect-seq"), help: ArgumentHelp("Refuse with a conflict unless the task's last event is this seq.", valueName: "seq"))
     var expectSeq: Int?
 
     @Option(name: .customLong("trace-id"), help: ArgumentHelp("W3C trace id (default: from $TRACEPARENT).", valueName: "hex"))
