@@ -13,8 +13,11 @@ struct Logbook: AsyncParsableCommand {
             journals (exec_status_<g>.journal, rotated into exec_status_<g>_archive_<n>.jsonl.gz), \
             snapshots (exec_status_<g>.txt), checkpoints and Validation Reports.
             A plan's life: plan lock → task … → validate → freeze → archive.
-            Exit codes: 0 ok, 2 bad input, 3 refused by a rule, 4 not found, 5 signature or key, \
-            6 verification failed or data damaged, 7 I/O error.
+            Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 refused by a rule, 4 not found, \
+            5 signature or key, 6 verification failed or data damaged, 7 I/O error, 8 unsupported \
+            environment (a workspace on a network file system).
+            Errors: one line on stderr, `logbook: error: …`; with --json one JSON object instead, \
+            {"error": {"exit", "code", "rule", "plan", "task", "seq", "path", "message", …facts}}.
             """,
         subcommands: [
             Init.self, PersonaCommand.self, PlanCommand.self, TaskCommand.self, StatusCommand.self,
@@ -26,6 +29,20 @@ struct Logbook: AsyncParsableCommand {
         ]
     )
 
+    /// Parses the command line. `--json` is every command's: a command without JSON output
+    /// still takes it, and then only its errors are JSON (``ErrorReport/wantsJSON(_:)``).
+    static func parseJSONAware(_ arguments: [String]) throws -> any ParsableCommand {
+        do {
+            return try parseAsRoot(arguments)
+        } catch {
+            guard ErrorReport.wantsJSON([""] + arguments), Logbook.exitCode(for: error) == .validationFailure else { throw error }
+            let end = arguments.firstIndex(of: "--") ?? arguments.endIndex
+            let without = arguments[..<end].filter { $0 != "--json" } + arguments[end...]
+            guard let command = try? parseAsRoot(Array(without)) else { throw error }
+            return command
+        }
+    }
+
     static func main() async {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -33,7 +50,9 @@ struct Logbook: AsyncParsableCommand {
             return h
         }
         do {
-            var command = try parseAsRoot()
+            let arguments = NegativeNumbers.join(Array(CommandLine.arguments.dropFirst()))
+            try VerbCheck.check(arguments)
+            var command = try parseJSONAware(arguments)
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {

@@ -98,7 +98,8 @@ public struct Checkpoint: Sendable, Equatable {
     /// - Throws: `.badSignature` naming the key or the missing signer.
     @discardableResult
     public func verify(registry: PersonaRegistry, requireSupervisor: Bool = true) throws(LogbookError) -> [Persona] {
-        let keys = registry.sorted.compactMap(\.publicKey)
+        // Retired keys too: a checkpoint signed before its signer's key was rotated still verifies.
+        let keys = registry.sorted.flatMap { $0.retiredKeys + ($0.publicKey.map { [$0] } ?? []) }
         let v: SignedNote.Verification
         do { v = try verify(keys: keys) } catch {
             throw LogbookError(error.code, "checkpoint \(origin) at size \(size): \(error.message)")

@@ -32,7 +32,10 @@ public struct LogbookError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let corrupt = Code(rawValue: "corrupt")
         /// The operating system refused (disk full, I/O error, permissions).
         public static let io = Code(rawValue: "io")
+        /// The environment cannot keep Logbook's promises (a workspace on a network file system).
         public static let unsupported = Code(rawValue: "unsupported")
+        /// A command line that does not parse (unknown verb or option, missing or malformed value).
+        public static let usage = Code(rawValue: "usage")
     }
 
     public var code: Code
@@ -42,9 +45,13 @@ public struct LogbookError: Error, Sendable, CustomStringConvertible, Equatable 
     public var seq: Int?
     public var rule: String?
     public var path: String?
+    /// Structured facts a script needs without parsing the message, for example a readiness
+    /// refusal's `unmet_dependencies` or a conflict's `actual_seq` and `expected_seq`.
+    /// Rendered as further members of the error object (``json``).
+    public var facts: JSONObject
 
     public init(_ code: Code, _ message: String, plan: String? = nil, task: String? = nil, seq: Int? = nil,
-                rule: String? = nil, path: String? = nil) {
+                rule: String? = nil, path: String? = nil, facts: JSONObject = JSONObject()) {
         self.code = code
         self.message = message
         self.plan = plan
@@ -52,6 +59,7 @@ public struct LogbookError: Error, Sendable, CustomStringConvertible, Equatable 
         self.seq = seq
         self.rule = rule
         self.path = path
+        self.facts = facts
     }
 
     public var description: String {

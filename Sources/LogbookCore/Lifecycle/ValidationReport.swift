@@ -67,12 +67,13 @@ public enum ValidationReport {
         return Digest256.canonical(.object(o)).description == h
     }
 
-    /// The report for people.
+    /// The report for people. Every string from the report goes through
+    /// ``SafeText/markdown(_:)``: control characters escaped, Markdown made literal.
     public static func markdown(_ r: JSONValue) -> String {
         func s(_ v: JSONValue?) -> String {
             guard let v else { return "" }
             switch v {
-            case .string(let x): return x.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+            case .string(let x): return SafeText.markdown(x)
             case .null: return "—"
             default: return CanonicalJSON.string(v)
             }

@@ -19,12 +19,6 @@ public enum Identifier {
 }
 
 extension String {
-    /// The string with control characters escaped, for error messages.
-    var debugDescriptionEscaped: String {
-        var out = ""
-        for u in unicodeScalars {
-            if u.value < 0x20 || u.value == 0x7F { out += "\\u{\(String(u.value, radix: 16))}" } else { out.unicodeScalars.append(u) }
-        }
-        return out
-    }
+    /// The string with control characters escaped, for error messages (``SafeText/escape(_:)``).
+    var debugDescriptionEscaped: String { SafeText.escape(self) }
 }

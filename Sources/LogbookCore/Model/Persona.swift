@@ -10,12 +10,17 @@ public struct Persona: Sendable, Equatable {
     public var role: PersonaRole
     public var archetype: String
     public var publicKey: PublicKey?
+    /// Keys this persona had before a rotation (`logbook persona rotate`), oldest first: kept so
+    /// that events and checkpoints signed before the journal's `key_changed` still verify. Which
+    /// key a plan trusts at a given seq is the journal's to say (genesis, then `key_changed`).
+    public var retiredKeys: [PublicKey]
 
-    public init(id: String, role: PersonaRole, archetype: String, publicKey: PublicKey?) {
+    public init(id: String, role: PersonaRole, archetype: String, publicKey: PublicKey?, retiredKeys: [PublicKey] = []) {
         self.id = id
         self.role = role
         self.archetype = archetype
         self.publicKey = publicKey
+        self.retiredKeys = retiredKeys
     }
 
     public var keyID: String? { publicKey?.keyID }
@@ -45,7 +50,10 @@ public struct PersonaRegistry: Sendable, Equatable {
     /// Every persona's public key by its key id (what an event's `key_id` names).
     public var keysByID: [String: PublicKey] {
         var out: [String: PublicKey] = [:]
-        for p in personas.values { if let k = p.publicKey { out[k.keyID] = k } }
+        for p in personas.values {
+            for k in p.retiredKeys { out[k.keyID] = k }
+            if let k = p.publicKey { out[k.keyID] = k }
+        }
         return out
     }
 
@@ -57,6 +65,9 @@ public struct PersonaRegistry: Sendable, Equatable {
                 if let k = p.publicKey {
                     o["public_key"] = .string(k.base64)
                     o["key_id"] = .string(k.keyID)
+                }
+                if !p.retiredKeys.isEmpty {
+                    o["retired_keys"] = .array(p.retiredKeys.map { .object(JSONObject([("public_key", .string($0.base64)), ("key_id", .string($0.keyID))])) })
                 }
                 return .object(o)
             })),
@@ -98,7 +109,21 @@ public struct PersonaRegistry: Sendable, Equatable {
                 }
                 key = k
             }
-            out.append(Persona(id: id, role: role, archetype: arch, publicKey: key))
+            var retired: [PublicKey] = []
+            if let list = o["retired_keys"], !list.isNull {
+                guard let items = list.arrayValue else { throw bad("\(path).retired_keys", "expected an array of keys") }
+                for (j, item) in items.enumerated() {
+                    let kp = "\(path).retired_keys[\(j)]"
+                    guard let s = item["public_key"]?.stringValue, let raw = Base64.decode(s), let k = PublicKey(persona: id, raw: raw) else {
+                        throw bad("\(kp).public_key", "expected the base64 of a 32-byte Ed25519 public key")
+                    }
+                    if let kid = item["key_id"]?.stringValue, kid != k.keyID {
+                        throw bad("\(kp).key_id", "key_id \(kid) does not match the public key (expected \(k.keyID))")
+                    }
+                    retired.append(k)
+                }
+            }
+            out.append(Persona(id: id, role: role, archetype: arch, publicKey: key, retiredKeys: retired))
         }
         self.init(personas: out, allowUnsigned: allow)
     }

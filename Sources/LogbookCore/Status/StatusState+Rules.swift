@@ -80,8 +80,11 @@ extension StatusState {
         }
         switch e.type {
         case .started:
-            if let unmet = unmetDependencies(spec).first, !t.pendingOverrides.contains("dependencies_done") {
-                throw refuse(.refused, "dependencies_done", "dependency \(unmet.id) is \(unmet.status.rawValue), not DONE")
+            let unmetList = unmetDependencies(spec)
+            if let unmet = unmetList.first, !t.pendingOverrides.contains("dependencies_done") {
+                var e = refuse(.refused, "dependencies_done", "dependency \(unmet.id) is \(unmet.status.rawValue), not DONE")
+                e.facts["unmet_dependencies"] = .array(unmetList.map { ["task_id": .string($0.id), "status": .string($0.status.rawValue)] })
+                throw e
             }
         case .retried:
             let attempt = e.data["attempt"]?.intValue

@@ -189,7 +189,8 @@ extension StatusBook {
             if let first = state.idempotency[key] {
                 let fp = StatusState.fingerprint(type: r.type, task: r.task, persona: r.persona, data: r.data)
                 guard fp == first.fingerprint else {
-                    throw LogbookError(.conflict, "idempotency key \(key) was used by seq \(first.seq) for a different event", plan: plan, task: r.task, rule: "idempotency")
+                    throw LogbookError(.conflict, "idempotency key \(key) was used by seq \(first.seq) for a different event", plan: plan, task: r.task, rule: "idempotency",
+                                       facts: ["idempotency_key": .string(key), "actual_seq": JSONValue(first.seq)])
                 }
                 return (Event.placeholder, [], first.seq)
             }
@@ -200,7 +201,8 @@ extension StatusBook {
             }
             let actual = ts.lastSeq ?? 0
             guard actual == expected else {
-                throw LogbookError(.conflict, "the task moved: its last event is seq \(actual), the writer expected \(expected)", plan: plan, task: t, rule: "expected_seq")
+                throw LogbookError(.conflict, "the task moved: its last event is seq \(actual), the writer expected \(expected)", plan: plan, task: t, rule: "expected_seq",
+                                   facts: ["actual_seq": JSONValue(actual), "expected_seq": JSONValue(expected)])
             }
         }
         if let signer, signer.persona != r.persona {

@@ -187,7 +187,8 @@ public struct Verifier {
         for (id, entry) in recorded {
             let kid = entry["key_id"]?.stringValue
             let now = registry[id]?.keyID
-            if let kid, now != kid {
+            // A key rotated since lock (`key_changed` later in the journal) is kept as retired.
+            if let kid, now != kid, !(registry[id]?.retiredKeys.contains { $0.keyID == kid } ?? false) {
                 fail(0, .keySwapped, "personas.json has key \(now ?? "none") for \(id), but the plan was locked with \(kid)")
                 return
             }

@@ -69,3 +69,54 @@ extension Workspace {
         }
     }
 }
+
+/// `personas.json` for `verify`: the registry, or the finding that it is damaged.
+public enum TrustRoots: Sendable {
+    case registry(PersonaRegistry)
+    case damaged(VerifyReport.Failure)
+}
+
+extension Workspace {
+    /// `personas.json` as `verify` needs it: the trust roots, or, when the file is damaged (not
+    /// JSON, a malformed or mismatched key), a verification failure (kind `key_swapped`, exit 6)
+    /// that names what the plan's genesis recorded for the persona concerned, not a bad-input
+    /// error: the file is stored data the journal's check depends on.
+    public func trustRoots(verifying file: PlanFile) async throws -> TrustRoots {
+        do {
+            return .registry(try personas())
+        } catch let e as LogbookError where e.code == .badInput {
+            let recorded = try? await genesisPersonas(file)
+            let persona = damagedPersona(at: e.path)
+            var said = ""
+            if let recorded {
+                if let persona, let entry = recorded[persona] {
+                    said = "; the genesis recorded \(persona) as \(Self.describe(entry))"
+                } else {
+                    said = "; the genesis recorded " + recorded.map { "\($0.key) as \(Self.describe($0.value))" }.joined(separator: ", ")
+                }
+            }
+            let at = e.path.map { " at \($0)" } ?? ""
+            return .damaged(VerifyReport.Failure(seq: 0, kind: .keySwapped, message: "the trust roots are damaged: \(e.message)\(at)\(said)"))
+        }
+    }
+
+    /// The personas (role, archetype, key id) the genesis of `file` recorded.
+    func genesisPersonas(_ file: PlanFile) async throws -> JSONObject? {
+        guard let first = try await store.read(file.journalRef, from: 0, limit: 1).first else { return nil }
+        return try Event(line: first.bytes).data["personas"]?.objectValue
+    }
+
+    /// The persona id at `personas[i]…` of personas.json, if the file still parses that far.
+    func damagedPersona(at path: String?) -> String? {
+        guard let path, path.hasPrefix("personas["), let close = path.firstIndex(of: "]"),
+              let i = Int(path[path.index(path.startIndex, offsetBy: 9)..<close]),
+              let json = try? JSONParser.parse(readFile(personasPath)),
+              let list = json["personas"]?.arrayValue, i < list.count
+        else { return nil }
+        return list[i]["id"]?.stringValue
+    }
+
+    static func describe(_ entry: JSONValue) -> String {
+        "\(entry["role"]?.stringValue ?? "?") \(entry["archetype"]?.stringValue ?? "?") with key \(entry["key_id"]?.stringValue ?? "none")"
+    }
+}

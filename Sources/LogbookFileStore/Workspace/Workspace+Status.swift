@@ -75,7 +75,14 @@ extension Workspace {
         guard try await store.journalExists(ref) else {
             throw LogbookError(.notLocked, "plan \(file.id) has no status journal (is it locked?)", plan: file.id)
         }
-        let registry = try personas()
+        let registry: PersonaRegistry
+        switch try await trustRoots(verifying: file) {
+        case .registry(let r): registry = r
+        case .damaged(let f):
+            var r = VerifyReport(plan: file.id)
+            r.failure = f
+            return r
+        }
         var v = Verifier(plan: file.document, spec: spec, registry: registry, snapshot: try await store.loadSnapshot(ref))
         var cp = try checkpointCheck(file, explicit: checkpoint, registry: registry)
         // A segment that cannot be read is a finding (kind `segment`), not a crash of verify.

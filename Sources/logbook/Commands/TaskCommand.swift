@@ -21,14 +21,15 @@ struct TaskCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Report percent complete (0–100) of an IN_PROGRESS task.")
         @Argument(help: "Task id.") var task: String
         @Option(help: "Percent complete, 0–100.") var percent: Int
-        @Option(help: "A note (≤ 8 KiB).") var note: String?
+        @OptionGroup var note: NoteText
         @OptionGroup var options: WriteOptions
         func run() async throws {
-            guard (0...100).contains(percent) else {
+            try nonNegative(percent, "--percent", task: task, rule: "percent_range")
+            guard percent <= 100 else {
                 throw LogbookError(.badInput, "--percent must be from 0 to 100, got \(percent)", task: task, rule: "percent_range")
             }
             var d = JSONObject([("percent", JSONValue(percent))])
-            if let note { d["note"] = try text(note, "note", task: task) }
+            d["note"] = try note.value(task: task)
             try await options.record(.progress, task: task, data: d)
         }
     }
@@ -43,9 +44,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Option(help: "Where the full results are (path or URL).") var artifact: String?
         @OptionGroup var options: WriteOptions
         func run() async throws {
-            for (n, v) in [("passed", passed), ("failed", failed), ("skipped", skipped)] where v < 0 {
-                throw LogbookError(.badInput, "--\(n) must be ≥ 0, got \(v)", task: task)
-            }
+            for (n, v) in [("passed", passed), ("failed", failed), ("skipped", skipped)] { try nonNegative(v, "--\(n)", task: task) }
             var d = JSONObject([("suite", try text(suite, "suite", task: task)), ("passed", JSONValue(passed)), ("failed", JSONValue(failed)), ("skipped", JSONValue(skipped))])
             if let artifact { d["artifact"] = try text(artifact, "artifact", task: task) }
             try await options.record(.testResult, task: task, data: d)
@@ -55,19 +54,19 @@ struct TaskCommand: AsyncParsableCommand {
     struct Block: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "PENDING/IN_PROGRESS → BLOCKED.")
         @Argument(help: "Task id.") var task: String
-        @Option(help: "Why it is blocked (≤ 8 KiB).") var reason: String
+        @OptionGroup var reason: ReasonText
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.blocked, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
+        func run() async throws { try await options.record(.blocked, task: task, data: JSONObject([("reason", try reason.value(task: task)!)])) }
     }
 
     struct Unblock: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "BLOCKED → the status it had before.")
         @Argument(help: "Task id.") var task: String
-        @Option(help: "What resolved it.") var reason: String?
+        @OptionGroup var reason: ReasonText
         @OptionGroup var options: WriteOptions
         func run() async throws {
             var d = JSONObject()
-            if let reason { d["reason"] = try text(reason, "reason", task: task) }
+            d["reason"] = try reason.value(task: task, required: false)
             try await options.record(.unblocked, task: task, data: d)
         }
     }
@@ -75,28 +74,28 @@ struct TaskCommand: AsyncParsableCommand {
     struct Fail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "IN_PROGRESS → FAILED.")
         @Argument(help: "Task id.") var task: String
-        @Option(help: "Failure details (≤ 8 KiB).") var reason: String
+        @OptionGroup var reason: ReasonText
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.failed, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
+        func run() async throws { try await options.record(.failed, task: task, data: JSONObject([("reason", try reason.value(task: task)!)])) }
     }
 
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "FAILED → IN_PROGRESS, within the plan's max_retries.")
         @Argument(help: "Task id.") var task: String
-        @Option(help: "Why another attempt.") var reason: String
+        @OptionGroup var reason: ReasonText
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.retried, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
+        func run() async throws { try await options.record(.retried, task: task, data: JSONObject([("reason", try reason.value(task: task)!)])) }
     }
 
     struct Done: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "IN_PROGRESS → DONE (100 %).")
         @Argument(help: "Task id.") var task: String
-        @Option(help: "Summary of the outcome.") var summary: String?
+        @OptionGroup var summary: SummaryText
         @Option(name: .customLong("output"), help: "An output produced (repeatable).") var outputs: [String] = []
         @OptionGroup var options: WriteOptions
         func run() async throws {
             var d = JSONObject()
-            if let summary { d["summary"] = try text(summary, "summary", task: task) }
+            d["summary"] = try summary.value(task: task, required: false)
             if !outputs.isEmpty { d["outputs"] = .array(try outputs.map { try text($0, "output", task: task) }) }
             try await options.record(.done, task: task, data: d)
         }
@@ -105,11 +104,11 @@ struct TaskCommand: AsyncParsableCommand {
     struct Achieve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "achieve", abstract: "Record an achievement on a task.")
         @Argument(help: "Task id.") var task: String
-        @Option(help: "What was achieved.") var summary: String
+        @OptionGroup var summary: SummaryText
         @Option(help: "A linked artifact.") var artifact: String?
         @OptionGroup var options: WriteOptions
         func run() async throws {
-            var d = JSONObject([("summary", try text(summary, "summary", task: task))])
+            var d = JSONObject([("summary", try summary.value(task: task, required: true)!)])
             if let artifact { d["artifact"] = try text(artifact, "artifact", task: task) }
             try await options.record(.achievement, task: task, data: d)
         }
@@ -123,37 +122,38 @@ struct TaskCommand: AsyncParsableCommand {
         }
         @Argument(help: "Task id.") var task: String
         @Option(help: "The rule to override.") var rule: Rule
-        @Option(help: "Why.") var reason: String
+        @OptionGroup var reason: ReasonText
         @OptionGroup var options: WriteOptions
         func run() async throws {
-            try await options.record(.lockOverride, task: task, data: JSONObject([("rule", .string(rule.rawValue)), ("reason", try text(reason, "reason", task: task))]))
+            try await options.record(.lockOverride, task: task, data: JSONObject([("rule", .string(rule.rawValue)), ("reason", try reason.value(task: task)!)]))
         }
     }
 
     struct Reopen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Supervisor: DONE → IN_PROGRESS.")
         @Argument(help: "Task id.") var task: String
-        @Option(help: "Why.") var reason: String
+        @OptionGroup var reason: ReasonText
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.reopened, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
+        func run() async throws { try await options.record(.reopened, task: task, data: JSONObject([("reason", try reason.value(task: task)!)])) }
     }
 
     struct Waive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Supervisor: any status → WAIVED (counts as complete).")
         @Argument(help: "Task id.") var task: String
-        @Option(help: "Why.") var reason: String
+        @OptionGroup var reason: ReasonText
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.waived, task: task, data: JSONObject([("reason", try text(reason, "reason", task: task))])) }
+        func run() async throws { try await options.record(.waived, task: task, data: JSONObject([("reason", try reason.value(task: task)!)])) }
     }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A task's definition and exact live state.")
         @Argument(help: "Task id.") var task: String
         @Option(help: "Plan id.") var plan: String?
-        @Flag(help: "JSON output.") var json = false
+        @Flag(help: "JSON output: the members of `task list --json`, plus the definition and the snapshot's entry.") var json = false
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
+            try Identifier.check(task, "task id")
             let w = try ws.open()
             let file = try w.plan(plan)
             let book = try await w.book(file)
@@ -161,21 +161,24 @@ struct TaskCommand: AsyncParsableCommand {
             guard let i = book.plan.taskIndex[task] else {
                 throw LogbookError(.notFound, "unknown task \(task)", plan: file.id, task: task)
             }
-            let snapshot = state.snapshot(cursor: 0)
-            let live = snapshot["payload"]?["tasks_status"]?.arrayValue?[i] ?? .null
-            let definition = file.document.payload["tasks"]?.arrayValue?[i] ?? .null
+            let t = state.tasks[i], spec = book.plan.tasks[i]
+            let ts = try await TaskSummary.lastEventTimes(book, [t])[t.id]
             if json {
-                print(PrettyJSON.string(["definition": definition, "status": live]), terminator: "")
+                let snapshot = state.snapshot(cursor: 0)
+                var o = TaskSummary.json(spec, t, state: state, lastEventTS: ts).objectValue!
+                o["definition"] = file.document.payload["tasks"]?.arrayValue?[i] ?? .null
+                o["status_entry"] = snapshot["payload"]?["tasks_status"]?.arrayValue?[i] ?? .null
+                print(PrettyJSON.string(.object(o)), terminator: "")
                 return
             }
-            let t = state.tasks[i], spec = book.plan.tasks[i]
-            print("\(t.id)  \(spec.title)")
+            let e = SafeText.escape
+            print("\(t.id)  \(e(spec.title))")
             print("  status \(t.status.rawValue), \(t.effectivePercent) %, retries \(t.attempts)/\(spec.maxRetries), assigned to \(spec.assignedPersona)")
             if !spec.dependencies.isEmpty {
                 print("  waits for " + spec.dependencies.map { "\($0) (\(state.task($0)?.status.rawValue ?? "?"))" }.joined(separator: ", "))
             }
-            if let r = t.blockReason { print("  blocked: \(r)") }
-            if let s = t.lastSeq { print("  last event seq \(s) by \(t.lastPersona ?? "?")") }
+            if let r = t.blockReason { print("  blocked: \(e(r))") }
+            if let s = t.lastSeq { print("  last event seq \(s)\(ts.map { " at \($0)" } ?? "") by \(e(t.lastPersona ?? "?"))") }
         }
     }
 
@@ -184,7 +187,7 @@ struct TaskCommand: AsyncParsableCommand {
         @Option(help: "Only tasks this persona may report on.") var persona: String?
         @Flag(help: "Only PENDING tasks whose dependencies are all DONE (none once the status is frozen).") var ready = false
         @Option(help: "Plan id.") var plan: String?
-        @Flag(help: "JSON output.") var json = false
+        @Flag(help: "JSON output (an array; each element as in `task show --json`).") var json = false
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
@@ -194,7 +197,7 @@ struct TaskCommand: AsyncParsableCommand {
             let archetype = persona.flatMap { state.personas[$0]?.archetype }
             let closed = state.lifecycle == .frozen || state.lifecycle == .archived
             if closed, ready {
-                FileHandle.standardError.write(Data("plan \(book.plan.id) is \(state.lifecycle.rawValue) (frozen at seq \(state.frozenSeq ?? state.seq)): no task can be started\n".utf8))
+                Warning.print("plan \(book.plan.id) is \(state.lifecycle.rawValue) (frozen at seq \(state.frozenSeq ?? state.seq)): no task can be started", json: json)
             }
             let rows = book.plan.tasks.filter { spec in
                 if closed, ready { return false }
@@ -203,17 +206,15 @@ struct TaskCommand: AsyncParsableCommand {
                 return true
             }
             if json {
+                let times = try await TaskSummary.lastEventTimes(book, rows.map { state.task($0.id)! })
                 print(CanonicalJSON.string(.array(rows.map { s in
-                    let t = state.task(s.id)!
-                    return ["task_id": .string(s.id), "title": .string(s.title), "status": .string(t.status.rawValue),
-                            "percent_complete": JSONValue(t.effectivePercent), "assigned_agent_persona": .string(s.assignedPersona),
-                            "last_event_seq": JSONValue(t.lastSeq ?? 0)]
+                    TaskSummary.json(s, state.task(s.id)!, state: state, lastEventTS: times[s.id])
                 })))
                 return
             }
             for s in rows {
                 let t = state.task(s.id)!
-                print("\(s.id.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.status.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(t.effectivePercent).leftPad(3)) %  \(s.title)")
+                print("\(s.id.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.status.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(t.effectivePercent).leftPad(3)) %  \(SafeText.escape(s.title))")
             }
         }
     }

@@ -27,11 +27,21 @@ struct PersonaOptions: ParsableArguments {
         return p
     }
 
+    /// `key`, or while a key rotation of the persona is half done (``Workspace/rotateKey(_:supervisor:signer:)``)
+    /// the rotation's new key where the plan already trusts it; `trusted` (asked only then)
+    /// names the key the plan trusts.
+    func duringRotation(_ key: SigningKey?, in ws: Workspace, persona: String, trusted: () async throws -> String?) async throws -> SigningKey? {
+        let file = keyFile ?? ProcessInfo.processInfo.environment["LOGBOOK_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let key, file == nil, FileManager.default.fileExists(atPath: ws.pendingKeyPath(persona)) else { return key }
+        return try ws.signingKey(for: persona, keyFile: nil, trusting: try await trusted())
+    }
+
     /// The persona's signing key, or nil for an unsigned persona.
     func signer(in ws: Workspace, persona: String) throws -> SigningKey? {
         let registry = try ws.personas()
         guard let entry = registry[persona] else {
-            throw LogbookError(.forbidden, "persona \(persona) is not in personas.json (add it with `logbook persona add \(persona)`)")
+            throw LogbookError(.notFound, "unknown persona \(persona): it is not in personas.json (add it with `logbook persona add \(persona)`)",
+                              facts: ["persona": .string(persona)])
         }
         guard entry.publicKey != nil else { return nil }
         let file = keyFile ?? ProcessInfo.processInfo.environment["LOGBOOK_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }

@@ -27,17 +27,14 @@ struct WriteOptions: ParsableArguments {
     /// Records one event and prints it; returns only once it is durable.
     func record(_ type: EventType, task: String?, data: JSONObject) async throws {
         if let task { try Identifier.check(task, "task id") }
-        if let expectSeq, expectSeq < 0 { throw LogbookError(.badInput, "--expect-seq must be ≥ 0, got \(expectSeq)", task: task) }
+        if let expectSeq { try nonNegative(expectSeq, "--expect-seq", task: task) }
         let w = try ws.open()
         let persona = try who.resolvedPersona()
         let file = try w.plan(plan)
-        let signer = try who.signer(in: w, persona: persona)
-        let trace = try traceID ?? ProcessInfo.processInfo.environment["TRACEPARENT"].flatMap { tp in
-            guard !tp.isEmpty else { return nil }
-            guard let t = TraceID.fromTraceparent(tp) else { throw LogbookError(.badInput, "TRACEPARENT \"\(tp)\" is not a W3C traceparent") }
-            return t
-        }
+        let key = try who.signer(in: w, persona: persona)
+        let trace = traceID ?? Self.traceparent(ProcessInfo.processInfo.environment["TRACEPARENT"])
         let book = try await w.book(file)
+        let signer = try await who.duringRotation(key, in: w, persona: persona) { try await book.state().personas[persona]?.keyID }
         let request = EventRequest(type: type, task: task, persona: persona, data: data, idempotencyKey: idempotencyKey,
                                    expectedTaskSeq: expectSeq, traceID: trace)
         let e = try await book.submit(request, signer: signer)
@@ -47,12 +44,15 @@ struct WriteOptions: ParsableArguments {
             print(EventText.line(e))
         }
     }
-}
 
-/// Text options are checked for size before anything is read or written.
-func text(_ value: String, _ name: String, task: String? = nil) throws -> JSONValue {
-    guard value.utf8.count <= Event.maxTextBytes else {
-        throw LogbookError(.badInput, "--\(name) is \(value.utf8.count) bytes; the limit is \(Event.maxTextBytes) bytes", task: task, rule: "size_limit")
+    /// The trace id of a `TRACEPARENT` from the environment. W3C trace-context: a receiver that
+    /// cannot parse a traceparent ignores it (and starts a new trace), so an invalid one is
+    /// ignored with a warning on stderr, never fatal. `--trace-id` stays strict: it is an
+    /// explicit argument.
+    static func traceparent(_ value: String?) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        if let t = TraceID.fromTraceparent(value) { return t }
+        Warning.print("ignoring TRACEPARENT \"\(value)\": not a W3C traceparent (version-traceid-parentid-flags, non-zero ids)")
+        return nil
     }
-    return .string(value)
 }

@@ -1,6 +1,7 @@
 import LogbookCore
 
-/// One readable line per event.
+/// One readable line per event. The line is escaped as a whole (``SafeText``): a note, reason,
+/// summary or persona name can neither break it into two lines nor send a terminal control.
 enum EventText {
     static func line(_ e: Event) -> String {
         let d = e.data
@@ -17,10 +18,11 @@ enum EventText {
         case .created: what = "plan locked, \(d["tasks"]?.arrayValue?.count ?? 0) tasks, digest \(d["plan_digest"]?.stringValue ?? "")"
         case .migrated: what = "plan migrated from a legacy file, \(d["tasks"]?.arrayValue?.count ?? 0) tasks, digest \(d["plan_digest"]?.stringValue ?? "")"
         case .validated: what = d["verdict"]?.stringValue ?? ""
+        case .keyChanged: what = "\(d["persona"]?.stringValue ?? "?") now signs with \(d["key_id"]?.stringValue ?? "no key")"
         default: what = ""
         }
         let task = e.task.map { " \($0)" } ?? ""
         let hash = String(e.hash.hex.prefix(12))
-        return "seq \(e.seq) \(e.ts) \(e.type.rawValue)\(task) by \(e.persona)\(what.isEmpty ? "" : ": \(what)") [\(hash)\(e.sig == nil ? ", unsigned" : "")]"
+        return SafeText.escape("seq \(e.seq) \(e.ts) \(e.type.rawValue)\(task) by \(e.persona)\(what.isEmpty ? "" : ": \(what)") [\(hash)\(e.sig == nil ? ", unsigned" : "")]")
     }
 }

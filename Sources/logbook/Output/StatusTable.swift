@@ -1,6 +1,8 @@
 import LogbookCore
 
-/// The status as a table with progress bars, counts, completion and blockers.
+/// The status as a table with progress bars, counts, completion and blockers. Titles and
+/// reasons are user text: escaped (``SafeText``) before they are placed; the table's own colour
+/// codes are the only control sequences it prints.
 enum StatusTable {
     static func render(_ s: StatusState, titles: [String: String], color: Bool, width: Int = 24) -> String {
         var out = ""
@@ -11,11 +13,11 @@ enum StatusTable {
             let filled = pct * width / 100
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             let status = t.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-            let title = (titles[t.id] ?? "").prefix(32)
+            let title = SafeText.escape(String((titles[t.id] ?? "").prefix(32)))
             var extra = ""
             if t.attempts > 0 { extra += "  retry \(t.attempts)" }
             if t.testsPassed + t.testsFailed > 0 { extra += "  tests \(t.testsPassed)✓ \(t.testsFailed)✗" }
-            if let r = t.blockReason { extra += "  ⛔ \(r.prefix(40))" }
+            if let r = t.blockReason { extra += "  ⛔ \(SafeText.escape(String(r.prefix(40))))" }
             out += "  \(t.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.status(t.status, status)) \(c.status(t.status, bar)) \(String(pct).leftPad(3)) %  \(title)\(extra)\n"
         }
         let counts = TaskStatus.allCases.compactMap { st -> String? in
@@ -26,7 +28,7 @@ enum StatusTable {
         out += "  \(counts.joined(separator: ", "))  ·  tests \(passed) passed, \(failed) failed  ·  retries \(s.tasks.reduce(0) { $0 + $1.attempts })\n"
         let blocked = s.tasks.filter { $0.status == .blocked }
         if !blocked.isEmpty {
-            out += "  blockers: " + blocked.map { "\($0.id) (\($0.blockReason ?? ""))" }.joined(separator: "; ") + "\n"
+            out += "  blockers: " + blocked.map { "\($0.id) (\(SafeText.escape($0.blockReason ?? "")))" }.joined(separator: "; ") + "\n"
         }
         return out
     }
