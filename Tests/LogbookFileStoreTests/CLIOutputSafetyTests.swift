@@ -56,7 +56,7 @@ import Testing
         let show = try JSONParser.parse(Array(try f.ok(["task", "show", "T1", "--json"]).stdout.utf8))
         #expect(show["open_blockers"]?.arrayValue?.first?["reason"]?.stringValue == h.text)
         let status = try JSONParser.parse(Array(try f.ok(["status", "--json"]).stdout.utf8))
-        #expect(status["payload"]?["key_achievements_log"]?.arrayValue?.first?["summary"]?.stringValue == h.text)
+        #expect(status["payload"]?["key_achievements_log"]?.arrayValue?.first?["achievement_summary"]?.stringValue == h.text)
     }
 
     /// Titles are user text too (plan add-task takes any title): status, task list and task show.

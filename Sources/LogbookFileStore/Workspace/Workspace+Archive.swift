@@ -81,7 +81,7 @@ extension Workspace {
             try await storeVerifiedCheckpoint(file, tree: replay.tree, state: state, signer: signer)
         }
         // 3. The snapshot as archived, then every line into segments (the last rotation).
-        try await book.writeSnapshot()
+        try await book.writeSnapshot(sealedBy: signer)
         let manifest = try store.sealLive(file.journalRef)
 
         // 4. Read-only status files.

@@ -35,7 +35,7 @@ extension Workspace {
             try change(&payload, file)
             var root = file.document.json.objectValue ?? JSONObject()
             root["payload"] = .object(payload)
-            let doc = PlanDocument(json: .object(root))
+            let doc = try PlanDocument(json: .object(root)).draft()  // ratified v5.4 shape, lock flags false
             guard doc.planID == file.id else {
                 throw LogbookError(.badInput, "a DRAFT edit cannot change the plan id (\(file.id))", plan: file.id)
             }

@@ -121,7 +121,7 @@ extension Workspace {
         guard let frozen = replay.atFrozen else {
             throw LogbookError(.corrupt, "the `frozen` event at seq \(e.seq) is not in the journal after recording it; run `logbook verify`", plan: file.id, seq: e.seq)
         }
-        try await book.writeSnapshot()
+        try await book.writeSnapshot(sealedBy: signer)
         if let signer, latestCheckpointSize(file) < frozen.state.seq + 1 {
             try await storeVerifiedCheckpoint(file, tree: frozen.tree, state: frozen.state, signer: signer)
         }

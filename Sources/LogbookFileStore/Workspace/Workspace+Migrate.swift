@@ -197,7 +197,7 @@ extension Workspace {
         }
         try await store.createJournal(ref, genesis: genesis.line)
         let book = try await StatusBook.open(store: store, ref: ref, plan: spec)
-        try await book.writeSnapshot()
+        try await book.writeSnapshot(sealedBy: options.signer)
         if point {
             try updateState { p in
                 WorkspaceState.point(&p, statusID: ref.statusID, planID: spec.id)

@@ -141,7 +141,7 @@ extension Workspace {
                 try await store.createJournal(ref, genesis: genesis.line)
             }
             let book = try await StatusBook.open(store: store, ref: ref, plan: spec)
-            try await book.writeSnapshot()
+            try await book.writeSnapshot(sealedBy: signer)
             var doc = locked
             var header = doc.header
             header["g_file_last_modified"] = .number(Double(genesis.g))

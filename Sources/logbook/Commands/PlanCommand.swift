@@ -83,14 +83,18 @@ struct PlanCommand: AsyncParsableCommand {
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
-            let f = try ws.open().plan(plan)
+            let w = try ws.open()
+            let f = try w.plan(plan)
+            // A locked plan is shown only once the genesis proves it (an edited plan file exits 6
+            // with verify's finding instead of being shown as if it were locked).
+            try await w.provenPlan(f)
             if json { print(PrettyJSON.string(f.document.json), terminator: ""); return }
             let spec = try f.document.spec()
             print("plan \(f.id)  \(Paths.name(f.path))  \(f.document.isLocked ? "LOCKED \(f.document.digest)" : "DRAFT")")
-            if let goal = f.document.payload["plan_definition"]?["goal"]?.stringValue, !goal.isEmpty { print("goal: \(goal)") }
+            if let goal = f.document.payload["plan_definition"]?["goal"]?.stringValue, !goal.isEmpty { print("goal: \(SafeText.escape(goal))") }
             for t in spec.tasks {
                 let deps = t.dependencies.isEmpty ? "" : "  after \(t.dependencies.joined(separator: ","))"
-                print("  \(t.id.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.assignedPersona.padding(toLength: 20, withPad: " ", startingAt: 0)) retries≤\(t.maxRetries)  \(t.title)\(deps)")
+                print("  \(t.id.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.assignedPersona.padding(toLength: 20, withPad: " ", startingAt: 0)) retries≤\(t.maxRetries)  \(SafeText.escape(t.title))\(deps)")
             }
         }
     }

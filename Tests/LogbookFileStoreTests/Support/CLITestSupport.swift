@@ -93,8 +93,14 @@ func expectOneLineError(_ r: TestSupport.Run, code: Int32, mentions: [String], _
     #expect(r.stdout.isEmpty, "\(context): stdout should be empty, got: \(r.stdout)", sourceLocation: sourceLocation)
     #expect(r.stderr.hasSuffix("\n") && r.stderrLines.count == 1,
             "\(context): stderr should be exactly one line, got \(r.stderrLines.count): \(r.stderr)", sourceLocation: sourceLocation)
-    #expect(r.stderr.hasPrefix("logbook: error: "), "\(context): stderr should start `logbook: error: `, got: \(r.stderr)",
-            sourceLocation: sourceLocation)
+    // With --json the one line is the structured error object; otherwise `logbook: error: …`.
+    if r.stderr.hasPrefix("{") {
+        let exit = (try? JSONParser.parse(Array(r.stderr.utf8)))?["error"]?["exit"]?.intValue
+        #expect(exit == Int(code), "\(context): the JSON error should carry exit \(code), got: \(r.stderr)", sourceLocation: sourceLocation)
+    } else {
+        #expect(r.stderr.hasPrefix("logbook: error: "), "\(context): stderr should start `logbook: error: `, got: \(r.stderr)",
+                sourceLocation: sourceLocation)
+    }
     for m in mentions {
         #expect(r.stderr.contains(m), "\(context): the error should mention \(m): \(r.stderr)", sourceLocation: sourceLocation)
     }
