@@ -192,6 +192,20 @@ struct HAIOSSnapshotTests {
         #expect(doc.payload["tasks"]?[0]?["notes"] == expected)
     }
 
+    @Test("origin_and_context null or absent becomes the object with four null references")
+    func originDefaults() throws {
+        let cases: [JSONValue?] = [.some(.null), .none]
+        for origin in cases {
+            var payload: JSONObject = ["execution_plan_id": "EP-O", "tasks": [["task_id": "T1", "assigned_agent_persona": "DEV"]]]
+            if let origin { payload["origin_and_context"] = origin }
+            let doc = try PlanDocument(json: ["payload": .object(payload)]).draft()
+            for f in PlanDocument.originFields {
+                #expect(doc.payload["origin_and_context"]?[f] == .null, "\(f)")
+                #expect(doc.payload["origin_and_context"]?["_\(f)_locked"] == false, "\(f)")
+            }
+        }
+    }
+
     @Test("a plan locked with Logbook's earlier flags still counts as locked (its digest binds that form)")
     func earlierLockedPlanStillLocked() {
         let doc = PlanDocument(json: ["payload": ["execution_plan_id": "EP-OLD", "_locked_plan_definition": true, "tasks": []]])
