@@ -114,6 +114,34 @@ struct HAIOSSnapshotTests {
         #expect(try StatusState(snapshot: state.snapshot(cursor: 0), plan: w.spec).achievements == state.achievements)
     }
 
+    @Test("migration of a ratified-shape HAIOS plan with live state: spec fields kept, ratified flags and live fields to the status, locked plan ratified")
+    func migrationLinesUpWithV54() throws {
+        let text = """
+            {"payload": {"execution_plan_id": "EP-RAT", "plan_type": "CONSTRUCT", "_plan_type_locked": true,
+              "final_execution_status": "IN_PROGRESS", "final_validation_status": null,
+              "origin_and_context": {"parent_initiative_plan_id_ref": "INIT-1", "_parent_initiative_plan_id_ref_locked": true},
+              "plan_definition": {"goal": "g", "_goal_locked": true, "scope_summary": ["a"], "exclusions_summary": []},
+              "test_execution_metadata": {"runner": "ci"}, "_tasks_list_immutable": true,
+              "tasks": [{"_locked_entry_definition": true, "task_id": "A", "title": "t", "assigned_agent_persona": "DEV",
+                         "context_loading_instructions": ["read SPEC.md"], "status": "IN_PROGRESS", "percent_complete": 40}]}}
+            """
+        let r = try LegacyMigration.migrate(bytes: Array(text.utf8), options: .init(sourceName: "rat.json", defaultPersona: "DEV"))
+        let p = r.plan.payload
+        #expect(p["origin_and_context"]?["parent_initiative_plan_id_ref"] == "INIT-1")
+        #expect(p["test_execution_metadata"] == ["runner": "ci"])
+        #expect(p["tasks"]?[0]?["context_loading_instructions"] == ["read SPEC.md"])
+        for k in ["payload._tasks_list_immutable", "payload._plan_type_locked", "payload.final_execution_status",
+                  "payload.plan_definition._goal_locked", "payload.tasks[0]._locked_entry_definition", "payload.tasks[0].status"] {
+            #expect(r.legacyState[k] != nil, "\(k) moves to the status")
+        }
+        let locked = r.plan.locked()
+        #expect(locked.payload["final_execution_status"] == .null)
+        #expect(locked.payload["origin_and_context"]?["_parent_initiative_plan_id_ref_locked"] == true)
+        #expect(locked.payload["origin_and_context"]?["preceding_execution_plan_id_ref"] == .null)
+        #expect(locked.payload["tasks"]?[0]?["status"] == nil && locked.payload["tasks"]?[0]?["_locked_entry_definition"] == true)
+        _ = try locked.spec(personas: Fixture.registry)
+    }
+
     // MARK: The plan
 
     static let flagPaths: [[String]] = PlanDocument.planLockFlags.map { [$0] }
@@ -162,6 +190,20 @@ struct HAIOSSnapshotTests {
         #expect(doc.payload["plan_definition"]?["scope_summary"] == expected)
         #expect(doc.payload["plan_definition"]?["exclusions_summary"] == [])
         #expect(doc.payload["tasks"]?[0]?["notes"] == expected)
+    }
+
+    @Test("origin_and_context null or absent becomes the object with four null references")
+    func originDefaults() throws {
+        let cases: [JSONValue?] = [.some(.null), .none]
+        for origin in cases {
+            var payload: JSONObject = ["execution_plan_id": "EP-O", "tasks": [["task_id": "T1", "assigned_agent_persona": "DEV"]]]
+            if let origin { payload["origin_and_context"] = origin }
+            let doc = try PlanDocument(json: ["payload": .object(payload)]).draft()
+            for f in PlanDocument.originFields {
+                #expect(doc.payload["origin_and_context"]?[f] == .null, "\(f)")
+                #expect(doc.payload["origin_and_context"]?["_\(f)_locked"] == false, "\(f)")
+            }
+        }
     }
 
     @Test("a plan locked with Logbook's earlier flags still counts as locked (its digest binds that form)")

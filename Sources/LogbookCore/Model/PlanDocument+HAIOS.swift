@@ -58,7 +58,7 @@ extension PlanDocument {
         out["final_validation_status"] = p["final_validation_status"] ?? .null
 
         var origin = p["origin_and_context"]?.objectValue ?? JSONObject()
-        if p["origin_and_context"]?.objectValue != nil || p["origin_and_context"] == nil {
+        if p["origin_and_context"]?.objectValue != nil || p["origin_and_context"] == nil || p["origin_and_context"]?.isNull == true {
             for f in Self.originFields {
                 origin[f] = origin[f] ?? .null
                 origin["_\(f)_locked"] = flag
@@ -135,7 +135,7 @@ extension PlanDocument {
         expect("payload.plan_type", p["plan_type"], "a string", isString)
         expect("payload.final_execution_status", p["final_execution_status"], "a string or null", isStringOrNull)
         expect("payload.final_validation_status", p["final_validation_status"], "a string or null", isStringOrNull)
-        expect("payload.origin_and_context", p["origin_and_context"], "an object") { $0.objectValue != nil }
+        expect("payload.origin_and_context", p["origin_and_context"], "an object") { $0.objectValue != nil || $0.isNull }
         for f in Self.originFields {
             expect("payload.origin_and_context.\(f)", p["origin_and_context"]?.objectValue?[f], "a string or null", isStringOrNull)
         }
