@@ -106,7 +106,11 @@ struct TamperBase: Sendable {
             #expect([0, 2, 3, 4, 5, 6, 7].contains(r.status), "\(context): `logbook \(args.joined(separator: " "))` exit \(r.status): \(r.stderr)",
                     sourceLocation: sourceLocation)
             if r.status != 0 {
-                #expect(r.stderrLines.count == 1 && r.stderr.hasPrefix("logbook: error: "), "\(context): \(args): \(r.stderr)",
+                // One error line: with --json, the JSON error object with the same exit.
+                let json = args.contains("--json")
+                let shaped = json ? (try? JSONParser.parse(Array(r.stderr.utf8)))?["error"]?["exit"]?.intValue == Int(r.status)
+                    : r.stderr.hasPrefix("logbook: error: ")
+                #expect(r.stderrLines.count == 1 && shaped && (!json || r.stdout.isEmpty), "\(context): \(args): \(r.stderr)",
                         sourceLocation: sourceLocation)
             }
         }
