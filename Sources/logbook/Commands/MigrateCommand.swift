@@ -60,15 +60,20 @@ struct MigrateCommand: AsyncParsableCommand {
                     done += 1
                     options.assumeG = o.gAfter
                 }
-                print(MigrationText.render(o, file: file, root: w.root), terminator: "")
+                // Legacy files carry user text: every line escaped (SafeText), one line stays one line.
+                let text = MigrationText.render(o, file: file, root: w.root)
+                print(text.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escape(String($0)) }.joined(separator: "\n"), terminator: "")
             } catch {
                 let e = error as? LogbookError ?? LogbookError(.io, "\(file): \(error)")
                 // Name the file as the user gave it.
                 let base = Paths.name(file)
                 let line = e.description.hasPrefix(base + ":") ? file + e.description.dropFirst(base.count)
                     : e.description.hasPrefix(file) ? e.description : "\(file): \(e.description)"
-                FileHandle.standardError.write(Data("logbook: error: \(line); nothing written for this file\n".utf8))
-                failures.append(e)
+                // With --json the failures go into the one error object at the end instead.
+                if !ErrorReport.wantsJSON() {
+                    FileHandle.standardError.write(Data("logbook: error: \(SafeText.escape(line)); nothing written for this file\n".utf8))
+                }
+                failures.append(e.withFile(file))
             }
         }
         if dryRun && failures.isEmpty { print("dry run: nothing written") }
@@ -77,7 +82,8 @@ struct MigrateCommand: AsyncParsableCommand {
             let others = files.count - failures.count
             let verb = dryRun ? "would migrate" : "migrated"
             throw LogbookError(code, "\(failures.count) of \(files.count) file\(files.count == 1 ? "" : "s") failed to migrate"
-                + (others > 0 ? " (the other \(others) \(verb)\(unchanged > 0 ? " or were already migrated" : ""))" : ""))
+                + (others > 0 ? " (the other \(others) \(verb)\(unchanged > 0 ? " or were already migrated" : ""))" : ""),
+                facts: ["failures": .array(failures.map { $0.json["error"] ?? .null })])
         }
     }
 }
@@ -160,5 +166,14 @@ enum MigrationText {
     static func value(_ v: JSONValue) -> String {
         let s = CanonicalJSON.string(v)
         return s.count <= 160 ? s : String(s.prefix(157)) + "…"
+    }
+}
+
+extension LogbookError {
+    /// The error with the migrated file it concerns as a fact (`file`), for the JSON error.
+    func withFile(_ file: String) -> LogbookError {
+        var e = self
+        e.facts["file"] = .string(file)
+        return e
     }
 }

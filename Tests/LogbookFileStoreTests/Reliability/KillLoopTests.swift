@@ -47,6 +47,19 @@ import Glibc
         FaultSweep.report("kill -9 loop", "\(killed) writer processes killed in \(loop.rounds) rounds of \(perRound) (\(loop.rounds - rounds) more than planned, to get enough kills mid-append) and one probe, at random moments within \(spread) ms of start (the probe's first acknowledgement came after \(spread - 120) ms, capped at 400; \(midAppend) after acknowledging at least one event, \(exitedBeforeKill) had exited), \(acks.count) acknowledged events all present exactly once, \(events.count) events in the journal, \(tornSeen) rounds left a torn tail (cut by the next writer), verify OK; seed \(Reliability.seed)")
     }
 
+    /// The loop keeps killing past its planned rounds until enough kills landed mid-append
+    /// (issue 9 §8): here 2 planned rounds of 1 writer cannot give 3, so it must go on.
+    @Test func theLoopKeepsKillingUntilEnoughLandMidAppend() async throws {
+        let (ws, file) = try await MultiProcessTests.loadWorkspace(writers: 1)
+        let dir = TestSupport.tempDirectory("killmore")
+        let loop = try await Self.onThread { try Self.killRounds(ws: ws, file: file, dir: dir, rounds: 2, perRound: 1, midAppendWanted: 3) }
+        #expect(loop.rounds > 2, "it stopped at the planned rounds")
+        #expect(loop.midAppend >= 3, "\(loop.midAppend) mid-append kills in \(loop.rounds) rounds")
+        #expect(loop.rounds <= 2 * (1 + Self.extraRoundsLimit))
+        _ = try ws.store.recover(file.journalRef)
+        #expect(try await ws.verify(file).ok)
+    }
+
     struct Loop: Sendable {
         var killed = 0, midAppend = 0, exitedBeforeKill = 0, tornSeen = 0, spread = 0, rounds = 0
         var ackFiles: [String] = []
