@@ -52,7 +52,7 @@ import Testing
             ["task", "test", "T1", "--suite", "u", "--passed", "-1", "--failed", "0", "--persona", "WORKER", "--json"]
         },
         JSONFailure(name: "verify failure (an edited journal line)", exit: 6, code: "corrupt",
-                    members: ["verification_failed": true],
+                    members: ["verification_failed": true, "kind": "edited", "seq": 1],
                     steps: [startT1], command: { f in
                         var lines = f.journalLines()
                         lines[1] = lines[1].replacingOccurrences(of: "\"started\"", with: "\"blocked\"")
@@ -129,6 +129,8 @@ import Testing
         (["task", "complete", "T1", "--persona", "WORKER"], 2, "unknown verb \"complete\""),
         (["persona", "remove", "WORKER"], 2, "the verbs are: add, list, rotate"),
         (["frobnicate"], 2, "unknown verb \"frobnicate\" for `logbook`"),
+        (["log", "--task", "NOPE"], 4, "unknown task NOPE"),
+        (["log", "--task", "NOPE", "--json"], 4, "unknown task NOPE"),
     ])
     func exitCodes(_ args: [String], _ code: Int32, _ mention: String) async throws {
         let f = try await CLIFixture.make("exit")

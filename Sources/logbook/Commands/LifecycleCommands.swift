@@ -89,8 +89,8 @@ struct ReportCommand: AsyncParsableCommand {
         if check {
             let (ok, message) = try await w.checkReport(file)
             guard ok else {
-                FileHandle.standardError.write(Data("report check FAILED: plan \(file.id): \(message)\n".utf8))
-                throw VerificationFailed()
+                FileHandle.standardError.write(Data("report check FAILED: plan \(file.id): \(SafeText.escape(message))\n".utf8))
+                throw VerificationFailed(plan: file.id, failure: .init(seq: nil, kind: .reportMismatch, message: message))
             }
             print("report OK: plan \(file.id): \(message)")
             return

@@ -128,7 +128,7 @@ struct PlanCommand: AsyncParsableCommand {
             for p in plans {
                 let f = p.file
                 let tasks = f.document.payload["tasks"]?.arrayValue?.count ?? 0
-                print("\(p.current ? "*" : " ") \(f.id.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Paths.name(f.path).padding(toLength: 22, withPad: " ", startingAt: 0)) \(p.lifecycle.padding(toLength: 10, withPad: " ", startingAt: 0)) \(tasks) tasks\(p.error.map { "  (\($0))" } ?? "")")
+                print("\(p.current ? "*" : " ") \(f.id.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Paths.name(f.path).padding(toLength: 22, withPad: " ", startingAt: 0)) \(p.lifecycle.padding(toLength: 10, withPad: " ", startingAt: 0)) \(tasks) tasks\(p.error.map { "  (\(SafeText.escape($0)))" } ?? "")")
             }
         }
     }

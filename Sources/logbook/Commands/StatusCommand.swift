@@ -37,7 +37,12 @@ struct LogCommand: AsyncParsableCommand {
     func run() async throws {
         let w = try ws.open()
         let file = try w.plan(argument: planArgument, option: plan)
-        if let task { try Identifier.check(task, "task id") }
+        if let task {
+            try Identifier.check(task, "task id")
+            guard try file.document.spec().taskIndex[task] != nil else {
+                throw LogbookError(.notFound, "unknown task \(task) (the plan has no such task)", plan: file.id, task: task)
+            }
+        }
         let ref = file.journalRef
         var n = 0
         try await w.store.forEachLine(ref) { line in
@@ -108,13 +113,13 @@ struct VerifyCommand: AsyncParsableCommand {
         } else {
             for warning in r.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             if let f = r.failure {
-                FileHandle.standardError.write(Data("verify FAILED: plan \(r.plan), \(f.description)\n".utf8))
+                FileHandle.standardError.write(Data("verify FAILED: plan \(r.plan), \(SafeText.escape(f.description))\n".utf8))
             } else {
                 let segments = (try? w.store.segments(file.journalRef).segments.count) ?? 0
                 print("verify OK: plan \(r.plan), \(r.events) events (seq 0–\(r.lastSeq)), \(r.unsigned) unsigned, head \(r.head?.description ?? "-"); plan digest, trust roots, chain, signatures, rules and snapshot checked" + (segments > 0 ? "; \(segments) gzip segment(s) intact" : "") + (r.checkpoint.map { "; matches the checkpoint at size \($0.size)" } ?? ""))
             }
         }
-        if !r.ok { throw VerificationFailed() }
+        if !r.ok { throw VerificationFailed(plan: r.plan, failure: r.failure) }
     }
 }
 
