@@ -78,7 +78,7 @@ extension StatusBook {
             let end = try await store.append(ref, from: before.1) { [self] newer in
                 let prepared = try inner.withLock { i throws(LogbookError) -> [Prepared] in
                     for line in newer {
-                        try StatusBook.fold(line, into: &i.state)
+                        try StatusBook.fold(line, into: &i.state, keys: options.lineKeys)
                         i.cursor = line.end
                     }
                     i.anchor(i.state.seq, i.cursor)  // where this batch's lines start

@@ -22,7 +22,7 @@ extension StatusBook {
         var snapshot: StoredSnapshot
     }
 
-    static func loadState(store: any JournalStore, ref: JournalRef, plan: PlanSpec) async throws -> Loaded {
+    static func loadState(store: any JournalStore, ref: JournalRef, plan: PlanSpec, keys: [String: PublicKey]? = nil) async throws -> Loaded {
         guard try await store.journalExists(ref) else {
             throw LogbookError(.notFound, "plan \(ref.planID) has no status journal (is it locked?)", plan: ref.planID)
         }
@@ -32,7 +32,7 @@ extension StatusBook {
         switch await provedSnapshot(bytes, store: store, ref: ref, plan: plan, genesis: genesis) {
         case .success(let (state, cursor)):
             var s = state
-            if let end = try? await replay(store: store, ref: ref, into: &s, from: cursor) {
+            if let end = try? await replay(store: store, ref: ref, into: &s, from: cursor, keys: keys) {
                 return Loaded(genesis: genesis, state: s, cursor: end, snapshotSeq: state.seq, snapshotCursor: cursor, snapshot: .trusted)
             }
             why = "the journal after its cursor does not follow from it"
@@ -40,7 +40,7 @@ extension StatusBook {
             why = reason.message
         }
         var state = StatusState(plan: plan)
-        let end = try await replay(store: store, ref: ref, into: &state, from: 0)
+        let end = try await replay(store: store, ref: ref, into: &state, from: 0, keys: keys)
         return Loaded(genesis: genesis, state: state, cursor: end, snapshotSeq: -1, snapshotCursor: nil,
                       snapshot: .untrusted(bytes: bytes, why: why))
     }

@@ -31,6 +31,12 @@ public final class StatusBook: Sendable {
         /// its `key_id` here (the persona registry's keys) before it is written; an event that
         /// would not verify is refused (`badSignature`) and nothing is written.
         public var verifyKeys: [String: PublicKey]?
+        /// Keys (by key id) to check the signature of every journal line this book folds but did
+        /// not write itself: lines other processes appended, the tail after a snapshot, a full
+        /// replay. A line whose signature does not verify stops the read (`.corrupt`, its seq),
+        /// so a line forged by someone without the key is never built on. Nil: not checked here
+        /// (`verify` checks every line).
+        public var lineKeys: [String: PublicKey]?
 
         /// Called after each durable commit with the keys that signed its events (the file store
         /// uses it to sign a checkpoint when the commit rotated the journal). Errors are the
@@ -41,7 +47,8 @@ public final class StatusBook: Sendable {
                     currentG: @escaping @Sendable () throws -> Int = { 0 },
                     afterCommit: (@Sendable (_ signers: [SigningKey]) async -> Void)? = nil,
                     verifyKeys: [String: PublicKey]? = nil, snapshotMaxAge: Double = 1.0,
-                    warn: (@Sendable (String) -> Void)? = nil) {
+                    warn: (@Sendable (String) -> Void)? = nil, lineKeys: [String: PublicKey]? = nil) {
+            self.lineKeys = lineKeys
             self.snapshotInterval = snapshotInterval
             self.snapshotMaxAge = snapshotMaxAge
             self.warn = warn
@@ -107,7 +114,7 @@ public final class StatusBook: Sendable {
     /// damaged, forged, behind) is rebuilt now, unsealed (a reader holds no key); the next
     /// writer's commit seals it.
     public static func open(store: any JournalStore, ref: JournalRef, plan: PlanSpec, options: Options = Options()) async throws -> StatusBook {
-        let loaded = try await loadState(store: store, ref: ref, plan: plan)
+        let loaded = try await loadState(store: store, ref: ref, plan: plan, keys: options.lineKeys)
         let book = StatusBook(store: store, ref: ref, plan: plan, genesis: loaded.genesis, options: options, state: loaded.state,
                               cursor: loaded.cursor, snapshotSeq: loaded.snapshotSeq)
         book.inner.withLock { i in
@@ -118,25 +125,36 @@ public final class StatusBook: Sendable {
         return book
     }
 
-    /// Folds every line from `cursor` into `state`, checking each hash and rule.
-    static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64) async throws -> Int64 {
+    /// Folds every line from `cursor` into `state`, checking each hash and rule, and with
+    /// `keys` each signature.
+    static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64,
+                       keys: [String: PublicKey]?) async throws -> Int64 {
         var end = cursor
         var s = state
         try await store.forEachLine(ref, from: cursor) { line in
-            try fold(line, into: &s)
+            try fold(line, into: &s, keys: keys)
             end = line.end
         }
         state = s
         return end
     }
 
-    static func fold(_ line: JournalLine, into state: inout StatusState) throws(LogbookError) {
+    /// Folds one line another writer appended (or a replayed one): parsed, hash checked, with
+    /// `keys` its signature checked (the rules have already required the key id the genesis
+    /// trusts for its persona; this proves the signature is that key's), then every rule.
+    static func fold(_ line: JournalLine, into state: inout StatusState, keys: [String: PublicKey]? = nil) throws(LogbookError) {
         let e: Event
         do { e = try Event(line: line.bytes) } catch {
             throw LogbookError(.corrupt, "journal line after seq \(state.seq) is damaged: \(error.message); run `logbook verify`", plan: state.plan.id, seq: state.seq + 1)
         }
         guard e.computedHash == e.hash else {
             throw LogbookError(.corrupt, "journal event hash does not match its content; run `logbook verify`", plan: state.plan.id, seq: e.seq)
+        }
+        if let keys, let sig = e.sig {
+            guard let kid = e.keyID, let pk = keys[kid], pk.persona == e.persona, pk.isValid(signature: sig, for: e.hash) else {
+                throw LogbookError(.corrupt, "journal event signature does not verify with \(e.persona)'s key \(e.keyID ?? "(none)") in personas.json; nothing was written (run `logbook verify`)",
+                                   plan: state.plan.id, task: e.task, seq: e.seq, rule: "signature")
+            }
         }
         do { try state.apply(e) } catch {
             throw LogbookError(.corrupt, "journal event breaks a rule (\(error.description)); run `logbook verify`", plan: state.plan.id, seq: e.seq)
@@ -147,7 +165,7 @@ public final class StatusBook: Sendable {
     public func state() async throws -> StatusState {
         let (start, cursor) = inner.withLock { ($0.state, $0.cursor) }
         var state = start
-        let end = try await StatusBook.replay(store: store, ref: ref, into: &state, from: cursor)
+        let end = try await StatusBook.replay(store: store, ref: ref, into: &state, from: cursor, keys: options.lineKeys)
         return inner.withLock { i in
             if state.seq > i.state.seq { i.state = state; i.cursor = end; i.anchor(state.seq, end) }
             return i.state

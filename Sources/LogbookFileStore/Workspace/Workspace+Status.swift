@@ -23,13 +23,17 @@ extension Workspace {
         try await provenPlan(file)
         let spec = try file.document.spec()
         let ws = self
-        let keys = verifySignatures ? try personas().keysByID : nil
+        // Every line the book folds but did not write has its signature checked with these keys
+        // (personas.json's, each under the key id its public key hashes to; the rules require
+        // the key id the genesis trusts), so a line forged without a key is never built on.
+        let registryKeys = try personas().keysByID
+        let keys = verifySignatures ? registryKeys : nil
         let g = StateGCache(path: statePath)
         let logger = self.logger
         let options = StatusBook.Options(snapshotInterval: snapshotInterval, currentG: { try g.g(ws) },
                                          afterCommit: { signers in await ws.signRotationCheckpoint(file, signers: signers) },
                                          verifyKeys: keys, snapshotMaxAge: snapshotMaxAge,
-                                         warn: { message in logger.warning("\(message)") })
+                                         warn: { message in logger.warning("\(message)") }, lineKeys: registryKeys)
         return try await StatusBook.open(store: store, ref: file.journalRef, plan: spec, options: options)
     }
 
