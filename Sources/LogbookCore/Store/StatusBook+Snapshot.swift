@@ -22,11 +22,13 @@ extension StatusBook {
         var snapshot: StoredSnapshot
     }
 
-    static func loadState(store: any JournalStore, ref: JournalRef, plan: PlanSpec, keys: [String: PublicKey]? = nil) async throws -> Loaded {
+    static func loadState(store: any JournalStore, ref: JournalRef, plan: PlanSpec, keys: [String: PublicKey]? = nil,
+                          genesis known: Event? = nil) async throws -> Loaded {
         guard try await store.journalExists(ref) else {
             throw LogbookError(.notFound, "plan \(ref.planID) has no status journal (is it locked?)", plan: ref.planID)
         }
-        let genesis = try await readGenesis(store: store, ref: ref, plan: plan)
+        let genesis: Event
+        if let known { genesis = known } else { genesis = try await readGenesis(store: store, ref: ref, plan: plan) }
         let bytes = try await store.loadSnapshot(ref)
         let why: String
         switch await provedSnapshot(bytes, store: store, ref: ref, plan: plan, genesis: genesis) {

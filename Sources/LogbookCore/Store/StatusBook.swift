@@ -113,8 +113,13 @@ public final class StatusBook: Sendable {
     /// A snapshot that could not be proved and differs from the replayed state (missing,
     /// damaged, forged, behind) is rebuilt now, unsealed (a reader holds no key); the next
     /// writer's commit seals it.
-    public static func open(store: any JournalStore, ref: JournalRef, plan: PlanSpec, options: Options = Options()) async throws -> StatusBook {
-        let loaded = try await loadState(store: store, ref: ref, plan: plan, keys: options.lineKeys)
+    ///
+    /// - Parameter genesis: the journal's seq 0 when the caller has just read it with
+    ///   ``readGenesis(store:ref:plan:)`` (the file backend does, to prove the plan), so it is
+    ///   not read twice.
+    public static func open(store: any JournalStore, ref: JournalRef, plan: PlanSpec, options: Options = Options(),
+                            genesis: Event? = nil) async throws -> StatusBook {
+        let loaded = try await loadState(store: store, ref: ref, plan: plan, keys: options.lineKeys, genesis: genesis)
         let book = StatusBook(store: store, ref: ref, plan: plan, genesis: loaded.genesis, options: options, state: loaded.state,
                               cursor: loaded.cursor, snapshotSeq: loaded.snapshotSeq)
         book.inner.withLock { i in

@@ -20,7 +20,7 @@ extension Workspace {
         guard file.document.isLocked || hasJournal else {
             throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
         }
-        try await provenPlan(file)
+        let genesis = try await provenPlan(file)
         let spec = try file.document.spec()
         let ws = self
         // Every line the book folds but did not write has its signature checked with these keys
@@ -34,7 +34,7 @@ extension Workspace {
                                          afterCommit: { signers in await ws.signRotationCheckpoint(file, signers: signers) },
                                          verifyKeys: keys, snapshotMaxAge: snapshotMaxAge,
                                          warn: { message in logger.warning("\(message)") }, lineKeys: registryKeys)
-        return try await StatusBook.open(store: store, ref: file.journalRef, plan: spec, options: options)
+        return try await StatusBook.open(store: store, ref: file.journalRef, plan: spec, options: options, genesis: genesis)
     }
 
     /// Checks that a locked plan file is the plan its status journal was locked on: the genesis
