@@ -24,11 +24,15 @@ extension StatusBook {
 
     static func loadState(store: any JournalStore, ref: JournalRef, plan: PlanSpec, keys: [String: PublicKey]? = nil,
                           genesis known: Event? = nil) async throws -> Loaded {
-        guard try await store.journalExists(ref) else {
-            throw LogbookError(.notFound, "plan \(ref.planID) has no status journal (is it locked?)", plan: ref.planID)
-        }
         let genesis: Event
-        if let known { genesis = known } else { genesis = try await readGenesis(store: store, ref: ref, plan: plan) }
+        if let known {
+            genesis = known  // the caller read it from the journal a moment ago
+        } else {
+            guard try await store.journalExists(ref) else {
+                throw LogbookError(.notFound, "plan \(ref.planID) has no status journal (is it locked?)", plan: ref.planID)
+            }
+            genesis = try await readGenesis(store: store, ref: ref, plan: plan)
+        }
         let bytes = try await store.loadSnapshot(ref)
         let why: String
         switch await provedSnapshot(bytes, store: store, ref: ref, plan: plan, genesis: genesis) {

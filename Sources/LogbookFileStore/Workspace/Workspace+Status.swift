@@ -16,12 +16,11 @@ extension Workspace {
     /// verified against personas.json before it is written.
     public func book(_ file: PlanFile, snapshotInterval: Int = 64, verifySignatures: Bool = false,
                      snapshotMaxAge: Double = 1.0) async throws -> StatusBook {
-        let hasJournal = try await store.journalExists(file.journalRef)
-        guard file.document.isLocked || hasJournal else {
+        // One existence check, one plan parse and one genesis read prove the plan (nil: a DRAFT
+        // without a journal).
+        guard let (spec, genesis) = try await provedPlanAndGenesis(file) else {
             throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
         }
-        let genesis = try await provenPlan(file)
-        let spec = try file.document.spec()
         let ws = self
         // Every line the book folds but did not write has its signature checked with these keys
         // (personas.json's, each under the key id its public key hashes to; the rules require
@@ -49,6 +48,11 @@ extension Workspace {
     ///   (naming the edited task when it can) or its lock flags were removed; nothing is written.
     @discardableResult
     public func provenPlan(_ file: PlanFile) async throws -> Event? {
+        try await provedPlanAndGenesis(file)?.genesis
+    }
+
+    /// ``provenPlan(_:)`` with the plan's spec it parsed (nil for a DRAFT without a journal).
+    func provedPlanAndGenesis(_ file: PlanFile) async throws -> (spec: PlanSpec, genesis: Event)? {
         let ref = file.journalRef
         guard try await store.journalExists(ref) else {
             if file.document.isLocked {
@@ -62,7 +66,7 @@ extension Workspace {
         }
         let genesis = try await StatusBook.readGenesis(store: store, ref: ref, plan: spec)
         try PlanProof.check(file.document, genesis: genesis)
-        return genesis
+        return (spec, genesis)
     }
 
     /// Verifies a plan's status (SPEC §9): every line, chain, signature and rule, the plan's
