@@ -15,7 +15,7 @@ enum Fixture {
     static let recordBytes: Int = {
         let key = SigningKey(generatingFor: persona)
         let e = Event.make(seq: 123_456, prev: Digest256.of([1]), ts: Timestamp.string(Date()), g: 2, plan: "EP-BENCH", task: "L12",
-                           persona: persona, archetype: persona, type: .progress,
+                           persona: persona, type: .progress,
                            data: ["percent": 50, "note": .string(noteText)], signer: key)
         return e.line.count
     }()
@@ -76,7 +76,6 @@ enum Fixture {
         let key = try ws.signingKey(for: persona)
         let kid = key.publicKey.keyID
         let g = try ws.readState().g
-        let archetype = state.personas[persona]?.archetype
         let ids = book.plan.tasks.map(\.id)
         let note = Self.note()
         var cursor: Int64 = 0
@@ -85,36 +84,40 @@ enum Fixture {
         while state.seq + 1 < total {
             let n = min(chunk, total - state.seq - 1)
             let ts = Timestamp.string(Date())
-            // The chain is sequential: seq, prev and hash. Signing is not: it runs on every core.
+            // Signing is not sequential (v2 signs the statement): it runs on every core. The
+            // chain is: seq, prev and hash (which covers the signature), after it.
             var events: [Event] = []
             events.reserveCapacity(n)
-            var prev = state.head!
+            let prev0 = state.head!
             for k in 0..<n {
                 let seq = state.seq + 1 + k
-                var e = Event.make(seq: seq, prev: prev, ts: ts, g: g, plan: file.id, task: ids[seq % ids.count], persona: persona,
-                                   archetype: archetype, type: .progress,
-                                   data: ["percent": JSONValue(seq % 101), "note": .string(note)], signer: nil)
+                var e = Event.make(seq: seq, prev: prev0, ts: ts, g: g, plan: file.id, task: ids[seq % ids.count], persona: persona,
+                                   type: .progress,
+                                   data: ["percent": JSONValue(seq % 101), "note": .string(note)],
+                                   seen: Statement.Seen(seq: state.seq, hash: prev0), signer: nil)
                 e.keyID = kid
-                e.hash = e.computedHash
-                prev = e.hash
                 events.append(e)
             }
-            let lines = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: n)
-            lines.initialize(repeating: [])
-            defer { lines.deallocate() }
             nonisolated(unsafe) var shared = events
-            nonisolated(unsafe) let out = lines
             shared.withUnsafeMutableBufferPointer { buf in
                 nonisolated(unsafe) let b = buf
                 let parts = ProcessInfo.processInfo.activeProcessorCount * 4
                 DispatchQueue.concurrentPerform(iterations: parts) { p in
                     var k = p
                     while k < n {
-                        b[k].sig = key.sign(b[k].hash)
-                        out[k] = b[k].line
+                        b[k].sig = key.sign(message: b[k].signedBytes)
                         k += parts
                     }
                 }
+            }
+            var prev = prev0
+            var lines: [[UInt8]] = []
+            lines.reserveCapacity(n)
+            for k in 0..<n {
+                shared[k].prev = prev
+                shared[k].hash = shared[k].computedHash
+                prev = shared[k].hash
+                lines.append(shared[k].line)
             }
             for e in shared { try state.apply(e) }
             let batch = Array(lines)

@@ -47,10 +47,10 @@ enum ServerPath {
             var k = p
             while k < events {
                 let e = Event.make(seq: k + 1, prev: prev, ts: ts, g: 2, plan: "EP-BENCH", task: "L1", persona: Fixture.persona,
-                                   archetype: Fixture.persona, type: .progress,
+                                   type: .progress,
                                    data: ["percent": JSONValue(k % 101), "note": .string(note)], signer: key)
                 let line = e.line
-                precondition(line.count > 0 && pk.isValid(signature: e.sig!, for: e.hash))
+                precondition(line.count > 0 && pk.isValid(signature: e.sig!, message: e.signedBytes))
                 prev = e.hash
                 k += cores
             }

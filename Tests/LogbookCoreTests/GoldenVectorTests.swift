@@ -41,7 +41,8 @@ struct GoldenVectorTests {
     struct Vectors {
         let genesis: Event
         let started: Event
-        /// The event the worked example of docs/FORMAT.md follows.
+        /// The event the worked example of docs/FORMAT.md follows: signed by DEV having seen
+        /// the genesis (seq 0), appended at seq 2, so one event late.
         let progress: Event
         var journal: [UInt8] { genesis.line + started.line + progress.line }
     }
@@ -50,13 +51,26 @@ struct GoldenVectorTests {
         let spec = try plan.spec(personas: registry)
         let genesis = try Genesis.make(plan: plan, spec: spec, gPlan: 42, g: 43, registry: registry, locker: "SUPERVISOR",
                                        signer: supervisor, ts: "2025-06-01T12:00:00.000Z")
-        let started = Event.make(seq: 1, prev: genesis.hash, ts: "2025-06-01T12:00:03.500Z", g: 43, plan: "EP-GOLDEN", task: "T1",
-                                 persona: "DEV", archetype: "CODER", type: .started,
-                                 data: ["readiness": ["dependencies": [], "ready": true, "override": false]], signer: dev)
-        let progress = Event.make(seq: 2, prev: started.hash, ts: "2025-06-01T12:00:05.250Z", g: 43, plan: "EP-GOLDEN", task: "T1",
-                                  persona: "DEV", archetype: "CODER", type: .progress,
-                                  data: ["percent": 40, "note": "lexer done — 40 % ✓"],
-                                  traceID: "4bf92f3577b34da6a3ce929d0e0e4736", idempotencyKey: "dev-T1-progress-1", signer: dev)
+        // Both DEV statements are admitted by the rules, which derive the facts and place them.
+        var state = StatusState(plan: spec)
+        try state.apply(genesis)
+        func admit(_ st: Statement, ts: String, history: StatementHistory) throws -> Event {
+            guard case .append(let e, _) = try state.admitAndFold(SignedStatement(st, signer: dev), ts: ts, g: 43, history: history) else {
+                throw LogbookError(.conflict, "not appended")
+            }
+            return e
+        }
+        var history = StatementHistory(seq: 0, hash: genesis.hash)
+        let seen0 = Statement.Seen(seq: 0, hash: genesis.hash)
+        let started = try admit(Statement(plan: "EP-GOLDEN", task: "T1", persona: "DEV", keyID: dev.publicKey.keyID, type: .started,
+                                          at: "2025-06-01T12:00:03.125Z", seen: seen0),
+                                ts: "2025-06-01T12:00:03.500Z", history: history)
+        history.append(seq: 1, hash: started.hash, statement: started.signedStatement.digest)
+        let progress = try admit(Statement(plan: "EP-GOLDEN", task: "T1", persona: "DEV", keyID: dev.publicKey.keyID, type: .progress,
+                                           data: ["percent": 40, "note": "lexer done — 40 % ✓"],
+                                           traceID: "4bf92f3577b34da6a3ce929d0e0e4736", idempotencyKey: "dev-T1-progress-1",
+                                           at: "2025-06-01T12:00:04.000Z", seen: seen0),
+                                 ts: "2025-06-01T12:00:05.250Z", history: history)
         return Vectors(genesis: genesis, started: started, progress: progress)
     }
 
@@ -66,6 +80,7 @@ struct GoldenVectorTests {
         var keys = ""
         for k in [supervisor, dev] {
             keys += "\(k.persona) seed_hex \(Hex.encode(k.seed))\n"
+            keys += "\(k.persona) seed_base64 \(Base64.encode(k.seed))\n"
             keys += "\(k.persona) public_key_base64 \(k.publicKey.base64)\n"
             keys += "\(k.persona) key_id \(k.publicKey.keyID)\n"
         }
@@ -74,9 +89,10 @@ struct GoldenVectorTests {
             ("personas.json", PrettyJSON.bytes(registry.json())),
             ("plan.json", PrettyJSON.bytes(plan.json)),
             ("plan.digest.txt", text(plan.digest.description)),
+            ("stmt.json", v.progress.stmt.canonicalBytes),
+            ("stmt.sig.b64", text(Base64.encode(v.progress.sig!))),
             ("event.hashed.json", CanonicalJSON.bytes(v.progress.hashedJSON)),
             ("event.hash.txt", text(v.progress.hash.description)),
-            ("event.sig.b64", text(Base64.encode(v.progress.sig!))),
             ("event.line.jsonl", v.progress.line),
             ("journal.jsonl", v.journal),
         ]
@@ -108,7 +124,7 @@ struct GoldenVectorTests {
         let fresh = [v.genesis, v.started, v.progress]
         for (stored, made) in zip(lines, fresh) {
             let key = stored.persona == "DEV" ? Self.dev : Self.supervisor
-            #expect(key.publicKey.isValid(signature: stored.sig!, for: stored.hash))
+            #expect(key.publicKey.isValid(signature: stored.sig!, message: stored.signedBytes))
             #if !canImport(Darwin)
             #expect(stored.sig == made.sig, "seq \(made.seq): Ed25519 signatures are deterministic")
             #endif
@@ -124,6 +140,7 @@ struct GoldenVectorTests {
     func withSig(_ e: Event, _ sig: [UInt8]?) -> Event {
         var e = e
         e.sig = sig
+        e.hash = e.computedHash  // the hash covers the signature
         return e
     }
 
@@ -142,22 +159,38 @@ struct GoldenVectorTests {
         #expect(report.head.map { $0.description + "\n" } == String(decoding: try Self.stored("event.hash.txt"), as: UTF8.self))
     }
 
-    @Test("what is hashed: the canonical event without hash and sig, key_id included")
+    @Test("what is signed: the domain prefix and the stmt bytes, sliced from the line as they stand")
+    func signedBytes() throws {
+        let line = try Self.stored("event.line.jsonl")
+        let stmt = try Self.stored("stmt.json")
+        let r = try #require(Event.statementRange(in: Array(line.dropLast())))
+        #expect(Array(line[r]) == stmt)
+        #expect(CanonicalJSON.bytes(try JSONParser.parse(stmt)) == stmt, "the statement bytes are canonical")
+        let sigText = String(decoding: try Self.stored("stmt.sig.b64"), as: UTF8.self)
+        let sig = try #require(Base64.decode(String(sigText.dropLast())))
+        #expect(Self.dev.publicKey.isValid(signature: sig, message: Array("logbook statement v2\n".utf8) + stmt))
+        #expect(!Self.dev.publicKey.isValid(signature: sig, message: stmt), "without the domain prefix it does not verify")
+        let e = try Event(line: Array(line.dropLast()))
+        #expect(e.seen == Statement.Seen(seq: 0, hash: try Event(line: Array(try Self.stored("journal.jsonl").split(separator: 0x0A)[0])).hash))
+        #expect(e.lateness.events == 1)
+        #expect(e.lateness.milliseconds == 1250)
+    }
+
+    @Test("what is hashed: the canonical line without hash (signature, facts and position included)")
     func hashedBytes() throws {
         let hashed = try Self.stored("event.hashed.json")
         let line = try Self.stored("event.line.jsonl")
-        // The line minus its `hash` and `sig` members, canonicalized, is exactly the hashed bytes.
+        // The line minus its `hash` member, canonicalized, is exactly the hashed bytes.
         var o = try JSONParser.parse(Array(line.dropLast())).objectValue!
         o["hash"] = nil
-        o["sig"] = nil
         #expect(CanonicalJSON.bytes(.object(o)) == hashed)
+        #expect(String(decoding: hashed, as: UTF8.self).contains("\"sig\":\""))
         #expect(String(decoding: hashed, as: UTF8.self).contains("\"key_id\":\"DEV+"))
-        // SHA-256 of those bytes is the hash; the signature covers the 32 raw digest bytes.
         let digest = Digest256.of(hashed)
         #expect(digest.description + "\n" == String(decoding: try Self.stored("event.hash.txt"), as: UTF8.self))
-        let sigText = String(decoding: try Self.stored("event.sig.b64"), as: UTF8.self)
-        let sig = try #require(Base64.decode(String(sigText.dropLast())))
-        #expect(Self.dev.publicKey.isValid(signature: sig, for: digest))
+        // The started event records the readiness the rules derived, as facts.
+        let started = try Event(line: Array(try Self.stored("journal.jsonl").split(separator: 0x0A)[1]))
+        #expect(CanonicalJSON.string(.object(started.facts)) == #"{"readiness":{"dependencies":[],"override":false,"ready":true}}"#)
     }
 
     @Test("key ids follow the C2SP note convention")
@@ -179,11 +212,11 @@ struct GoldenVectorTests {
         let doc = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../docs/FORMAT.md").standardizedFileURL
         guard let text = try? String(contentsOf: doc, encoding: .utf8) else { return }  // not shipped with the tests
-        let line = String(decoding: try Self.stored("event.line.jsonl"), as: UTF8.self)
-        for value in [line.trimmingCharacters(in: .newlines),
-                      String(decoding: try Self.stored("event.hashed.json"), as: UTF8.self),
-                      String(decoding: try Self.stored("event.sig.b64"), as: UTF8.self).trimmingCharacters(in: .newlines),
-                      String(decoding: try Self.stored("plan.digest.txt"), as: UTF8.self).trimmingCharacters(in: .newlines),
+        func stored(_ name: String) throws -> String {
+            String(decoding: try Self.stored(name), as: UTF8.self).trimmingCharacters(in: .newlines)
+        }
+        for value in [try stored("event.line.jsonl"), try stored("event.hashed.json"), try stored("stmt.json"), try stored("stmt.sig.b64"),
+                      try stored("event.hash.txt"), try stored("plan.digest.txt"),
                       Self.dev.publicKey.keyID, Self.supervisor.publicKey.keyID, Self.dev.publicKey.base64] {
             #expect(text.contains(value), "docs/FORMAT.md does not quote \(value.prefix(60))…")
         }
@@ -196,5 +229,7 @@ struct GoldenVectorTests {
         #expect(v.genesis.data["plan_digest"] == .string(Self.plan.digest.description))
         #expect(Self.plan.digest == Digest256.of(CanonicalJSON.bytes(Self.plan.json["payload"]!)))
         #expect(v.genesis.data["personas"]?["DEV"]?["key_id"] == .string(Self.dev.publicKey.keyID))
+        #expect(v.genesis.data["personas"]?["DEV"]?["public_key"] == .string(Self.dev.publicKey.base64))
+        #expect(v.genesis.seen == Statement.Seen(seq: -1, hash: Self.plan.digest))
     }
 }

@@ -58,7 +58,11 @@ struct VerifierTests {
     @Test("an edited field (content no longer matches its hash)")
     func editedField() async throws {
         let w = try await world()
-        tamper(w) { lines in lines[4] = try! edited(lines[4]) { o in o["data"] = ["percent": 99] } }
+        tamper(w) { lines in lines[4] = try! edited(lines[4]) { o in
+            var st = o["stmt"]!.objectValue!
+            st["data"] = ["percent": 99]
+            o["stmt"] = .object(st)
+        } }
         expectFailure(try await w.verify(), .edited, seq: 4, mentions: ["hash"])
     }
 
@@ -122,7 +126,7 @@ struct VerifierTests {
         tamper(w) { lines in
             let original = try! Event(line: lines[3])
             let fake = Event.make(seq: 3, prev: original.prev, ts: original.ts, g: original.g, plan: original.plan, task: "T4",
-                                  persona: "DEV", archetype: "CODER", type: .started, data: ["note": "again"], signer: Fixture.dev)
+                                  persona: "DEV", type: .started, data: ["note": "again"], signer: Fixture.dev)
             lines.insert(Array(fake.line.dropLast()), at: 4)
         }
         expectFailure(try await w.verify(), .inserted, seq: 3)
@@ -134,7 +138,7 @@ struct VerifierTests {
         tamper(w) { lines in
             let original = try! Event(line: lines[5])
             let fake = Event.make(seq: 5, prev: Digest256.of(Array("elsewhere".utf8)), ts: original.ts, g: original.g,
-                                  plan: original.plan, task: "T1", persona: "DEV", archetype: "CODER", type: .done, data: [:],
+                                  plan: original.plan, task: "T1", persona: "DEV", type: .done, data: [:],
                                   signer: Fixture.dev)
             lines[5] = Array(fake.line.dropLast())
         }
@@ -147,7 +151,7 @@ struct VerifierTests {
         tamper(w) { lines in
             let e = try! Event(line: lines[4])
             let forged = Event.make(seq: e.seq, prev: e.prev, ts: e.ts, g: e.g, plan: e.plan, task: e.task, persona: e.persona,
-                                    archetype: e.archetype, type: e.type, data: ["percent": 100], signer: Fixture.impostorDev)
+                                    type: e.type, data: ["percent": 100], signer: Fixture.impostorDev)
             lines[4] = Array(forged.line.dropLast())
         }
         expectFailure(try await w.verify(), .forgedSignature, seq: 4, mentions: [Fixture.dev.publicKey.keyID])
@@ -158,7 +162,8 @@ struct VerifierTests {
         let w = try await world()
         tamper(w) { lines in
             var e = try! Event(line: lines[4])
-            e.sig = Fixture.impostorDev.sign(e.hash)
+            e.sig = Fixture.impostorDev.sign(message: e.signedBytes)
+            e.hash = e.computedHash  // the hash covers the signature
             lines[4] = Array(e.line.dropLast())
         }
         expectFailure(try await w.verify(), .forgedSignature, seq: 4, mentions: ["does not verify"])
@@ -170,7 +175,7 @@ struct VerifierTests {
         tamper(w) { lines in
             let e = try! Event(line: lines[4])
             let forged = Event.make(seq: e.seq, prev: e.prev, ts: e.ts, g: e.g, plan: e.plan, task: e.task, persona: e.persona,
-                                    archetype: e.archetype, type: e.type, data: e.data, signer: Fixture.qa)
+                                    type: e.type, data: e.data, signer: Fixture.qa)
             lines[4] = Array(forged.line.dropLast())
         }
         expectFailure(try await w.verify(), .forgedSignature, seq: 4)
@@ -180,7 +185,12 @@ struct VerifierTests {
     func strippedSignature() async throws {
         let w = try await world()
         tamper(w) { lines in
-            lines[6] = try! edited(lines[6]) { o in o["sig"] = nil; o["key_id"] = nil }
+            lines[6] = try! edited(lines[6]) { o in
+                var st = o["stmt"]!.objectValue!
+                st["key_id"] = nil
+                o["stmt"] = .object(st)
+                o["sig"] = nil
+            }
             var e = try! Event(line: lines[6])
             e.hash = e.computedHash
             lines[6] = Array(e.line.dropLast())
@@ -243,7 +253,7 @@ struct VerifierTests {
         tamper(w) { lines in
             // DEV signs `done` on T2, which is QA's task.
             let e = Event.make(seq: 8, prev: head, ts: "2025-01-01T00:00:01.000Z", g: 101, plan: Fixture.planID, task: "T2",
-                               persona: "DEV", archetype: "CODER", type: .done, data: [:], signer: Fixture.dev)
+                               persona: "DEV", type: .done, data: [:], signer: Fixture.dev)
             lines.append(Array(e.line.dropLast()))
         }
         expectFailure(try await w.verify(), .illegalEvent, seq: 8, mentions: ["assignee"])
@@ -294,7 +304,7 @@ struct VerifierPrecheckTests {
 
     static func event(task: String? = "T1", data: JSONObject, trace: String? = nil, idem: String? = nil, signed: Bool = true) -> Event {
         Event.make(seq: 7, prev: Digest256.of([7]), ts: "2026-11-25T22:33:47.139Z", g: 3, plan: "EP-1", task: task,
-                   persona: "DEV", archetype: signed ? "IMPLEMENTER" : nil, type: .progress, data: data,
+                   persona: "DEV", type: .progress, data: data,
                    traceID: trace, idempotencyKey: idem, signer: signed ? key : nil)
     }
 

@@ -68,10 +68,10 @@ struct TamperBase: Sendable {
     func forged(persona: String = "WORKER", task: String = "T2", keyID: String?, signer: SigningKey?) throws -> String {
         let last = try Event(line: Array(line(lastSeq).utf8))
         var e = Event.make(seq: lastSeq + 1, prev: last.hash, ts: Timestamp.string(Date()), g: last.g, plan: "EP-TEST", task: task,
-                           persona: persona, archetype: "IMPLEMENTER", type: .progress, data: ["percent": 60], signer: nil)
+                           persona: persona, type: .progress, data: ["percent": 60], signer: nil)
         e.keyID = keyID
+        e.sig = signer?.sign(message: e.signedBytes)
         e.hash = e.computedHash
-        e.sig = signer?.sign(e.hash)
         return String(decoding: e.line.dropLast(), as: UTF8.self)
     }
 
@@ -190,7 +190,7 @@ struct Tamper: Sendable, CustomTestStringConvertible {
             let old = try Event(line: Array(b.line(k).utf8))
             let key = try b.f.ws.signingKey(for: "WORKER2")
             let e = Event.make(seq: old.seq, prev: old.prev, ts: old.ts, g: old.g, plan: old.plan, task: old.task, persona: old.persona,
-                               archetype: old.archetype, type: .progress, data: ["percent": 99], signer: key)
+                               type: .progress, data: ["percent": 99], signer: key)
             b.editLines { $0[k] = String(decoding: e.line.dropLast(), as: UTF8.self) }
         },
         Tamper(name: "forged event: TESTER_BOT's key claiming WORKER's key_id", seq: 41, kind: .forgedSignature, mentions: ["WORKER"]) { b in

@@ -9,16 +9,16 @@ import Testing
 @Suite struct ForgedLineTests {
     struct Forgery: Sendable, CustomTestStringConvertible {
         var name: String
-        /// Signs the forged `done` event (hash final) claiming WORKER's key id.
-        var sign: @Sendable (_ f: CLIFixture, _ hash: Digest256) throws -> [UInt8]
+        /// Signs the forged `done` event (its statement final) claiming WORKER's key id.
+        var sign: @Sendable (_ f: CLIFixture, _ e: Event) throws -> [UInt8]
         var testDescription: String { name }
     }
 
     static let forgeries: [Forgery] = [
         Forgery(name: "garbage signature") { _, _ in [UInt8](repeating: 7, count: 64) },
-        Forgery(name: "signed by another persona's key") { f, hash in try f.ws.signingKey(for: "WORKER2").sign(hash) },
+        Forgery(name: "signed by another persona's key") { f, e in try f.ws.signingKey(for: "WORKER2").sign(message: e.signedBytes) },
         Forgery(name: "signature of another event") { f, _ in
-            try f.ws.signingKey(for: "WORKER").sign(Digest256.of(Array("another event".utf8)))
+            try f.ws.signingKey(for: "WORKER").sign(message: Statement.signingBytes(Array("another statement".utf8)))
         },
     ]
 
@@ -39,8 +39,8 @@ import Testing
         e.data = ["summary": "forged"]
         e.idempotencyKey = nil
         e.traceID = nil
+        e.sig = try forgery.sign(f, e)
         e.hash = e.computedHash
-        e.sig = try forgery.sign(f, e.hash)
         lines.append(String(decoding: e.line.dropLast(e.line.last == 0x0A ? 1 : 0), as: UTF8.self))
         f.writeJournal(lines: lines)
         let before = WorkspaceBytes(f.root)

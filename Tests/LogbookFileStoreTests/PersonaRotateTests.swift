@@ -21,7 +21,7 @@ import Testing
         #expect(new != old && registry["WORKER"]?.retiredKeys == [old])
         #expect(change.type == .keyChanged && change.persona == "SUPERVISOR" && change.seq == 3)
         #expect(change.data["persona"] == "WORKER" && change.data["key_id"] == .string(new.keyID) && change.data["previous_key_id"] == .string(old.keyID))
-        #expect(change.sig.map { registry["SUPERVISOR"]!.publicKey!.isValid(signature: $0, for: change.hash) } == true)
+        #expect(change.sig.map { registry["SUPERVISOR"]!.publicKey!.isValid(signature: $0, message: change.signedBytes) } == true)
         #expect(try f.ws.signingKey(for: "WORKER").publicKey == new)
         #expect(!FileManager.default.fileExists(atPath: f.ws.pendingKeyPath("WORKER")))
         // After the change only the new key is accepted; before it the old one verified.
@@ -67,7 +67,7 @@ import Testing
         // Re-sign seq 3 with the retired key: the hash is unchanged, the key is not the trusted one.
         let e = try Event(line: Array(lines[3].utf8))
         let resigned = Event.make(seq: e.seq, prev: e.prev, ts: e.ts, g: e.g, plan: e.plan, task: e.task, persona: e.persona,
-                                  archetype: e.archetype, type: e.type, data: e.data, signer: oldKey)
+                                  type: e.type, data: e.data, signer: oldKey)
         lines[3] = String(decoding: resigned.line.dropLast(), as: UTF8.self)
         f.writeJournal(lines: lines)
         let r = try f.cli(["verify"])

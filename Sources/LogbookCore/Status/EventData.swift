@@ -44,7 +44,7 @@ public enum EventData {
             try optionalText("reason")
         case .retried:
             try requireText("reason")
-            try count("attempt", required: true)
+            try count("attempt", required: false)  // v2: the store records it in facts
         case .done:
             try optionalText("summary")
             if let o = d["outputs"], o.arrayValue == nil { throw bad("outputs must be an array") }

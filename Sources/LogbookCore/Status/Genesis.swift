@@ -3,8 +3,10 @@ public enum Genesis {
     /// Builds the signed `created` event (seq 0) for a locked plan.
     ///
     /// `prev` is the plan digest, so the journal cannot be moved to another plan; `personas`
-    /// records every persona's role, archetype and key id at lock time, so a key swapped in
-    /// `personas.json` later is caught by `verify`.
+    /// records every persona's role, archetype, key id and full public key (base64 of the raw 32
+    /// bytes) at lock time: the keys every later statement's signature is checked with, so a key
+    /// swapped in `personas.json` later is caught by `verify` and the journal alone suffices to
+    /// check signatures.
     public static func make(plan: PlanDocument, spec: PlanSpec, gPlan: Int, g: Int, registry: PersonaRegistry,
                             locker: String, signer: SigningKey?, ts: String, type: EventType = .created,
                             extra: JSONObject = JSONObject()) throws(LogbookError) -> Event {
@@ -24,6 +26,7 @@ public enum Genesis {
         for p in registry.sorted {
             personas[p.id] = .object(JSONObject([
                 ("role", .string(p.role.rawValue)), ("archetype", .string(p.archetype)), ("key_id", JSONValue(p.keyID)),
+                ("public_key", JSONValue(p.publicKey?.base64)),
             ]))
         }
         var data = JSONObject([
@@ -36,7 +39,8 @@ public enum Genesis {
             ("overall_completion_percentage", 0),
         ])
         for (k, v) in extra { data[k] = v }
+        // The genesis precedes every event: its statement has seen seq -1, the plan digest.
         return Event.make(seq: 0, prev: plan.digest, ts: ts, g: g, plan: spec.id, task: nil, persona: locker,
-                          archetype: who.archetype, type: type, data: data, signer: signer)
+                          type: type, data: data, seen: Statement.Seen(seq: -1, hash: plan.digest), signer: signer)
     }
 }

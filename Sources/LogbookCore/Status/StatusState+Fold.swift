@@ -23,7 +23,7 @@ extension StatusState {
             for i in tasks.indices where tasks[i].lastSeq == nil {
                 tasks[i].gLastUpdate = e.g
                 tasks[i].lastPersona = e.persona
-                tasks[i].lastArchetype = e.archetype
+                tasks[i].lastArchetype = personas[e.persona]?.archetype
                 tasks[i].lastHash = e.hash
             }
             return
@@ -69,7 +69,7 @@ extension StatusState {
         t.lastHash = e.hash
         t.gLastUpdate = e.g
         t.lastPersona = e.persona
-        t.lastArchetype = e.archetype
+        t.lastArchetype = personas[e.persona]?.archetype
         let before = t.status
         if case .success(let next) = TaskMachine.transition(from: t.status, on: e.type, blockedFrom: t.blockedFrom) {
             t.status = next

@@ -24,10 +24,12 @@ extension StatusState {
         guard let who = personas[e.persona] else {
             throw refuse(.forbidden, "persona", "persona \(e.persona) is not a persona of this plan")
         }
-        guard e.archetype == who.archetype else {
-            throw refuse(.forbidden, "persona", "persona \(e.persona) has archetype \(who.archetype), the event says \(e.archetype ?? "none")")
-        }
         try checkKey(e, who)
+        // The store's part: the facts must be what the rules derive here (readiness, attempt).
+        let expectedFacts = facts(for: e.stmt)
+        guard CanonicalJSON.bytes(.object(e.facts)) == CanonicalJSON.bytes(.object(expectedFacts)) else {
+            throw refuse(.refused, "facts", "the event records facts \(CanonicalJSON.string(.object(e.facts))), the rules derive \(CanonicalJSON.string(.object(expectedFacts)))")
+        }
 
         if let key = e.idempotencyKey, let first = idempotency[key] {
             throw refuse(.conflict, "idempotency", "idempotency key \(key) was already used by seq \(first.seq)")
@@ -38,6 +40,13 @@ extension StatusState {
         case .keyChanged:
             guard e.task == nil else { throw refuse(.badInput, nil, "key_changed is a plan event and names no task") }
             try requireSupervisor(e, who)
+            // v2: the new key itself is recorded, under the key id it hashes to.
+            if let kid = e.data["key_id"]?.stringValue {
+                guard let p = e.data["persona"]?.stringValue, let b = e.data["public_key"]?.stringValue.flatMap(Base64.decode),
+                      let pk = PublicKey(persona: p, raw: b), pk.keyID == kid else {
+                    throw refuse(.badInput, nil, "key_changed needs the base64 public_key whose key id is \(kid)")
+                }
+            }
             return
         case .validationStarted, .validated, .frozen, .archived:
             guard e.task == nil else { throw refuse(.badInput, nil, "\(e.type.rawValue) is a plan event and names no task") }
@@ -87,9 +96,11 @@ extension StatusState {
                 throw e
             }
         case .retried:
-            let attempt = e.data["attempt"]?.intValue
-            guard attempt == t.attempts + 1 else {
-                throw refuse(.badInput, "retry_attempt", "retry attempt must be \(t.attempts + 1), the event says \(attempt.map(String.init) ?? "none")")
+            // The attempt is a fact the store derives; an agent that states one must state that one.
+            if let said = e.data["attempt"] {
+                guard said.intValue == t.attempts + 1 else {
+                    throw refuse(.badInput, "retry_attempt", "retry attempt must be \(t.attempts + 1), the statement says \(CanonicalJSON.string(said).prefix(24))")
+                }
             }
             if t.attempts + 1 > spec.maxRetries, !t.pendingOverrides.contains("max_retries") {
                 throw refuse(.refused, "max_retries", "retry \(t.attempts + 1) would exceed max_retries \(spec.maxRetries)")
@@ -146,9 +157,18 @@ extension StatusState {
             throw bad("data.tasks does not list the plan's tasks in order")
         }
         let ps = try Self.parsePersonas(d["personas"])
+        // v2 records each key itself: it must hash to the key id recorded beside it.
+        for (id, entry) in d["personas"]?.objectValue ?? JSONObject() {
+            guard let kid = entry["key_id"]?.stringValue else { continue }
+            guard let b = entry["public_key"]?.stringValue.flatMap(Base64.decode), let pk = PublicKey(persona: id, raw: b), pk.keyID == kid else {
+                throw bad("data.personas.\(id).public_key is not the key of \(kid)")
+            }
+        }
         guard let locker = ps[e.persona], locker.role == .supervisor else {
             throw bad("the genesis must be written by a supervisor of the plan; \(e.persona) is not one")
         }
+        guard e.seen.seq == -1, e.seen.hash == digest else { throw bad("its statement must have seen seq -1 and the plan digest") }
+        guard e.facts.isEmpty else { throw bad("the genesis records no facts") }
         let allow = d["allow_unsigned"]?.boolValue ?? false
         if let kid = locker.keyID {
             guard e.keyID == kid, e.sig != nil else { throw bad("the genesis must be signed with \(kid)") }

@@ -1,13 +1,75 @@
-import Dispatch
 import Foundation
 import Synchronization
 
 extension StatusBook {
-    /// Records one event; returns it once it is durable (or the first event of an idempotent repeat).
+    /// Records one event; returns it once it is durable (or the first event of a repeat).
+    ///
+    /// The statement is made here with `seen` = the head this book knows and the agent's time
+    /// from ``Options/now``, and signed with `signer` before it is queued: outside the store's
+    /// exclusion and this book's lock.
     ///
     /// - Throws: ``LogbookError`` naming the rule that refused the event; nothing is written then.
     public func submit(_ request: EventRequest, signer: SigningKey?) async throws -> Event {
-        let w = Waiter(request: request, signer: signer)
+        if let signer, signer.persona != request.persona {
+            throw LogbookError(.badSignature, "the key given belongs to \(signer.persona), not \(request.persona)", plan: plan.id, task: request.task)
+        }
+        let (seen, known) = inner.withLock { i in
+            (Statement.Seen(seq: i.state.seq, hash: i.state.head ?? genesis.prev), signer.flatMap { i.keys[$0.publicKey.keyID] })
+        }
+        if let signer, let known, known.raw != signer.publicKey.raw {
+            throw LogbookError(.badSignature, "the private key given for \(request.persona) is not the key this journal records for \(signer.publicKey.keyID)",
+                               plan: plan.id, task: request.task, rule: "signature")
+        }
+        let st = Statement(plan: plan.id, task: request.task, persona: request.persona, keyID: signer?.publicKey.keyID,
+                           type: request.type, data: request.data, traceID: request.traceID, idempotencyKey: request.idempotencyKey,
+                           expectTaskSeq: request.expectedTaskSeq, at: Timestamp.string(options.now()), seen: seen)
+        let signed = SignedStatement(st, signer: signer)
+        if let keys = options.verifyKeys, let signer {
+            // The server path: the key must be the one personas.json has, and the signature verify with it.
+            let kid = signer.publicKey.keyID
+            guard let pk = keys[kid], pk.persona == request.persona, pk.raw == signer.publicKey.raw, signed.isSigned(by: pk) else {
+                throw LogbookError(.badSignature, "the key given for \(request.persona) is not the key personas.json has for \(kid)",
+                                   plan: plan.id, task: request.task, rule: "signature")
+            }
+        }
+        return try await enqueue(Waiter(statement: signed, signer: signer))
+    }
+
+    /// Appends a statement signed elsewhere (a remote agent, an offline one): this process holds
+    /// no private key. Returns the event once durable, or the first event if the same statement
+    /// (the same signed bytes) or the same idempotency key was appended before.
+    ///
+    /// The signature is verified here, before the statement is queued, with the key this
+    /// journal records for the statement's `key_id` (genesis or `key_changed`; else
+    /// personas.json's, when the book was given ``Options/lineKeys``); under the lock the rules
+    /// check that it is the key the plan trusts for the persona now.
+    ///
+    /// - Throws: `badInput` rule `plan` (another plan's statement), `badSignature` rule
+    ///   `signature`, `conflict` rule `seen` (a head this journal does not have), or any rule.
+    public func submit(_ s: SignedStatement) async throws -> Event {
+        let st = s.statement
+        guard st.plan == plan.id else {
+            throw LogbookError(.badInput, "the statement is for plan \(st.plan), not \(plan.id)", plan: plan.id, task: st.task, rule: "plan")
+        }
+        if s.sig != nil || st.keyID != nil {
+            guard let kid = st.keyID, s.sig != nil else {
+                throw LogbookError(.badSignature, st.keyID == nil ? "the statement carries a signature but no key_id" : "the statement names key \(st.keyID!) but carries no signature",
+                                   plan: plan.id, task: st.task, rule: "signature")
+            }
+            let pk = inner.withLock { i in i.keys[kid] } ?? options.lineKeys?[kid] ?? options.verifyKeys?[kid]
+            guard let pk, pk.persona == st.persona else {
+                throw LogbookError(.badSignature, "key \(kid) is not a key this journal records for \(st.persona)", plan: plan.id, task: st.task, rule: "signature")
+            }
+            guard s.isSigned(by: pk) else {
+                throw LogbookError(.badSignature, "the statement's signature does not verify with \(kid)", plan: plan.id, task: st.task, rule: "signature")
+            }
+        }
+        return try await enqueue(Waiter(statement: s, signer: nil))
+    }
+
+    /// Queues a statement and waits for its outcome, leading commits when no one else does (or
+    /// when a leader hands leadership to this caller).
+    func enqueue(_ w: Waiter) async throws -> Event {
         let lead = inner.withLock { i -> Bool in
             i.pending.append(w)
             if i.committing { return false }
@@ -15,9 +77,12 @@ extension StatusBook {
             return true
         }
         if lead { await commitLoop() }
-        switch try await w.outcome() {
-        case .appended(let e): return e
-        case .repeatOf(let seq): return try await event(at: seq)
+        while true {
+            switch try await w.next() {
+            case .lead: await commitLoop()
+            case .done(.appended(let e)): return e
+            case .done(.repeatOf(let seq)): return try await event(at: seq)
+            }
         }
     }
 
@@ -37,15 +102,16 @@ extension StatusBook {
                 continue
             }
             // A snapshot is due. It is taken now, while no other commit of this book runs (state
-            // and cursor agree); then the requests that came in meanwhile get a new leader, so
-            // they do not wait for the write, and this leader stores it; its own caller returns
-            // after that (a one-shot CLI writer exits with the snapshot written).
+            // and cursor agree); then the requests that came in meanwhile get a new leader (the
+            // first waiting caller, in its own task), so they do not wait for the write, and
+            // this leader stores it; its own caller returns after that (a one-shot CLI writer
+            // exits with the snapshot written).
             let snapshot = inner.withLock { i in (doc: i.state.snapshot(cursor: i.cursor), seq: i.state.seq) }
-            let more = inner.withLock { i -> Bool in
+            let next = inner.withLock { i -> Waiter? in
                 if i.pending.isEmpty { i.committing = false }
-                return !i.pending.isEmpty
+                return i.pending.first
             }
-            if more { Task { await self.commitLoop() } }
+            next?.promote()
             // Sealed by a signer of the batch whose key the genesis records (else unsealed).
             await storeDueSnapshot(snapshot.doc, seq: snapshot.seq, sealer: done.signers.first(where: trusts))
             if let hook = options.afterCommit { await hook(done.signers) }
@@ -72,40 +138,52 @@ extension StatusBook {
         // it outside the lock lets them do it at the same time). A damaged line is left for the
         // locked path, which reports it.
         _ = try? await state()
+        // A statement that saw a head older than the history this book keeps (signed offline,
+        // or long queued): read the events after it, outside the lock, so the `seen` rule and
+        // the repeat check have them.
+        let oldest = batch.map(\.statement.statement.seen.seq).min() ?? 0
+        if oldest >= 0, oldest < inner.withLock({ $0.history.base }) {
+            do { try await extendHistory(back: oldest) } catch {
+                for w in batch { w.finish(.failure(error)) }
+                return nil
+            }
+        }
         let before = inner.withLock { ($0.state, $0.cursor) }
         var appended: [Int] = []
         do {
             let end = try await store.append(ref, from: before.1) { [self] newer in
-                let prepared = try inner.withLock { i throws(LogbookError) -> [Prepared] in
-                    for line in newer {
-                        try StatusBook.fold(line, into: &i.state, keys: options.lineKeys)
+                try inner.withLock { i throws(LogbookError) -> [[UInt8]] in
+                    for line in newer where line.end > i.cursor {
+                        let f = try StatusBook.fold(line, into: &i.state, keys: options.lineKeys, trusted: &i.keys)
                         i.cursor = line.end
+                        i.absorb([f], head: i.state)
                     }
                     i.anchor(i.state.seq, i.cursor)  // where this batch's lines start
                     // The time under the exclusion, after every earlier event: never before the head's.
                     let ts = Timestamp.string(options.now(), notBefore: i.state.lastTS)
                     var working = i.state
-                    defer { i.working = working }
-                    var out: [Prepared] = []
+                    var history = i.history
+                    defer {
+                        i.working = working
+                        i.workingHistory = history
+                    }
+                    var out: [[UInt8]] = []
                     for (k, w) in batch.enumerated() {
                         do throws(LogbookError) {
-                            let p = try prepare(w.request, signer: w.signer, state: &working, g: g, ts: ts)
-                            if let seq = p.repeatOf {
+                            switch try working.admitAndFold(w.statement, ts: ts, g: g, history: history) {
+                            case .repeatOf(let seq):
                                 results.set(k, .success(.repeatOf(seq)))
-                            } else {
-                                out.append(Prepared(index: k, event: p.event, hashed: p.hashed, signer: w.signer))
+                            case .append(let e, let line):
+                                history.append(seq: e.seq, hash: e.hash, statement: w.statement.digest)
+                                out.append(line)
+                                results.set(k, .success(.appended(e)))
                             }
                         } catch {
-                            results.set(k, .failure(error.with(plan: plan.id, task: w.request.task)))
+                            results.set(k, .failure(error.with(plan: plan.id, task: w.statement.statement.task)))
                         }
                     }
                     return out
                 }
-                // The rules and the chain are settled; signing (and on the server path verifying)
-                // needs no order, so a batch is signed on every core.
-                let signed = try sign(prepared)
-                for (p, s) in zip(prepared, signed) { results.set(p.index, .success(.appended(s.event))) }
-                return signed.map(\.line)
             }
             inner.withLock { i in
                 // Durable now: the batch becomes part of the book's state (unless a reader has
@@ -113,9 +191,13 @@ extension StatusBook {
                 if let w = i.working, w.seq >= i.state.seq {
                     i.state = w
                     i.cursor = end
+                    if let h = i.workingHistory { i.history = h }
                 }
                 i.working = nil
+                i.workingHistory = nil
+                for k in batch.indices { if case .success(.appended(let e))? = results.get(k) { i.keys.note(e) } }
                 i.anchor(i.state.seq, i.cursor)
+                i.history.trim(to: StatusBook.historyLimit)
             }
             for (k, w) in batch.enumerated() { w.finish(results.get(k) ?? .failure(LogbookError(.io, "no result"))) }
             // A batch that was wholly refused or repeated writes nothing, not even a snapshot.
@@ -129,6 +211,8 @@ extension StatusBook {
                 i.state = before.0
                 i.cursor = before.1
                 i.working = nil
+                i.workingHistory = nil
+                i.history.truncate(after: before.0.seq)
             }
             for (k, w) in batch.enumerated() {
                 if case .failure(let own)? = results.get(k) { w.finish(.failure(own)) } else { w.finish(.failure(error)) }
@@ -137,6 +221,41 @@ extension StatusBook {
         }
         // After each durable commit that appended: the snapshot when due, then the hook (in that order).
         return Committed(snapshotDue: snapshotDue(appended: appended), signers: batch.compactMap(\.signer))
+    }
+
+    /// Reads the events from `seq` up to the oldest one the history knows and prepends them, so
+    /// that the history covers every event after `seq`. Only the commit leader calls it.
+    ///
+    /// - Throws: `.corrupt` if the journal's lines do not continue into the history (the
+    ///   journal changed under this book).
+    func extendHistory(back seq: Int) async throws {
+        let (base, baseHash, start) = inner.withLock { i in (i.history.base, i.history.baseHash, i.anchors.last { $0.seq < seq }) }
+        var n = (start?.seq ?? -1) + 1
+        var at = start?.end ?? 0
+        var entries: [Folded] = []
+        var seenHash: Digest256?
+        reading: while n <= base {
+            let lines = try await store.read(ref, from: at, limit: 1 << 20)
+            guard let last = lines.last else { break }
+            for line in lines {
+                if n > base { break reading }
+                if n >= seq {
+                    let e = try Event(line: line.bytes)
+                    guard e.seq == n, let r = Event.statementRange(in: line.bytes) else {
+                        throw LogbookError(.corrupt, "the journal line read as seq \(n) is seq \(e.seq); run `logbook verify`", plan: plan.id, seq: n)
+                    }
+                    if n == seq { seenHash = e.hash } else { entries.append(Folded(seq: n, hash: e.hash, statement: Digest256.of(line.bytes[r]))) }
+                }
+                n += 1
+            }
+            at = last.end
+        }
+        guard let seenHash, entries.count == base - seq, entries.last?.hash ?? seenHash == baseHash else {
+            throw LogbookError(.corrupt, "the journal's events \(seq)…\(base) do not lead to the head this book knows; run `logbook verify`", plan: plan.id, seq: seq)
+        }
+        var older = StatementHistory(seq: seq, hash: seenHash)
+        for f in entries { older.append(seq: f.seq, hash: f.hash, statement: f.statement) }
+        inner.withLock { i in i.history.prepend(older) }
     }
 
     /// Whether to write the snapshot after a batch: when it appended a seq that is a multiple of
@@ -176,135 +295,6 @@ extension StatusBook {
         }
     }
 
-    /// Turns a request into the event at the head of `state`, hashed and checked against every
-    /// rule, and folds it in; ``sign(_:)`` signs it afterwards. Or finds it is an idempotent repeat.
-    func prepare(_ r: EventRequest, signer: SigningKey?, state: inout StatusState, g: Int, ts: String) throws(LogbookError)
-        -> (event: Event, hashed: [UInt8], repeatOf: Int?) {
-        let plan = state.plan.id
-        if let t = r.task, state.plan[task: t] == nil {
-            throw LogbookError(.notFound, "unknown task \(t) (the plan has \(state.plan.tasks.count) tasks)", plan: plan, task: t)
-        }
-        if let key = r.idempotencyKey {
-            guard !key.isEmpty, key.utf8.count <= 256 else { throw LogbookError(.badInput, "idempotency key must be 1–256 bytes") }
-            if let first = state.idempotency[key] {
-                let fp = StatusState.fingerprint(type: r.type, task: r.task, persona: r.persona, data: r.data)
-                guard fp == first.fingerprint else {
-                    throw LogbookError(.conflict, "idempotency key \(key) was used by seq \(first.seq) for a different event", plan: plan, task: r.task, rule: "idempotency",
-                                       facts: ["idempotency_key": .string(key), "actual_seq": JSONValue(first.seq)])
-                }
-                return (Event.placeholder, [], first.seq)
-            }
-        }
-        if let expected = r.expectedTaskSeq {
-            guard let t = r.task, let ts = state.task(t) else {
-                throw LogbookError(.notFound, "unknown task \(r.task ?? "(none)")", plan: plan, task: r.task)
-            }
-            let actual = ts.lastSeq ?? 0
-            guard actual == expected else {
-                throw LogbookError(.conflict, "the task moved: its last event is seq \(actual), the writer expected \(expected)", plan: plan, task: t, rule: "expected_seq",
-                                   facts: ["actual_seq": JSONValue(actual), "expected_seq": JSONValue(expected)])
-            }
-        }
-        if let signer, signer.persona != r.persona {
-            throw LogbookError(.badSignature, "the key given belongs to \(signer.persona), not \(r.persona)", plan: plan, task: r.task)
-        }
-        if let t = r.traceID, !TraceID.isValid(t) {
-            throw LogbookError(.badInput, "trace id must be 32 lowercase hex digits (W3C trace-context)")
-        }
-        var data = r.data
-        if let t = r.task, let spec = state.plan[task: t], let task = state.task(t) {
-            switch r.type {
-            case .started:
-                let deps: [JSONValue] = spec.dependencies.map { d in
-                    .object(JSONObject([("task_id", .string(d)), ("status", .string(state.task(d)?.status.rawValue ?? "UNKNOWN"))]))
-                }
-                let ready = state.unmetDependencies(spec).isEmpty
-                data["readiness"] = .object(JSONObject([
-                    ("dependencies", .array(deps)), ("ready", .bool(ready)),
-                    ("override", .bool(!ready && task.pendingOverrides.contains("dependencies_done"))),
-                ]))
-            case .retried where data["attempt"] == nil:
-                data["attempt"] = .number(Double(task.attempts + 1))
-            default:
-                break
-            }
-        }
-        var e = Event(seq: state.seq + 1, prev: state.head ?? state.planDigest ?? Digest256.of([]), ts: ts, g: g, plan: plan,
-                      task: r.task, persona: r.persona, archetype: state.personas[r.persona]?.archetype,
-                      type: r.type, data: data, traceID: r.traceID, idempotencyKey: r.idempotencyKey,
-                      keyID: signer?.publicKey.keyID, hash: Event.placeholder.hash, sig: nil)
-        let hashed = CanonicalJSON.bytes(e.hashedJSON)  // canonicalised once: hashed here, the line is built from it
-        e.hash = Digest256.of(hashed)
-        // The line is these bytes with the hash member, the signature member (88 base64 digits) and a newline.
-        let size = hashed.count + StatusBook.hashMemberBytes + (signer == nil ? 0 : StatusBook.sigMemberBytes) + 1
-        guard size <= Event.maxLineBytes else {
-            throw LogbookError(.badInput, "the event would be \(size) bytes; the limit is \(Event.maxLineBytes)", plan: plan, task: r.task, rule: "size_limit")
-        }
-        if let keys = options.verifyKeys, let signer {
-            // The server path: the key must be the one personas.json has (sign(_:) then verifies each signature).
-            guard let kid = e.keyID, let pk = keys[kid], pk.persona == e.persona, pk.raw == signer.publicKey.raw else {
-                throw LogbookError(.badSignature, "the key given for \(r.persona) is not the key personas.json has for \(e.keyID ?? "(none)")",
-                                   plan: plan, task: r.task, rule: "signature")
-            }
-        }
-        // The rules see a signed event (only whether it is signed matters to them); sign(_:) signs it.
-        if signer != nil { e.sig = StatusBook.unsignedYet }
-        try state.apply(e)
-        return (e, hashed, nil)
-    }
-
-    static let hashMemberBytes = #","hash":"sha256:"#.utf8.count + 64 + 1
-    static let sigMemberBytes = #","sig":""#.utf8.count + 88 + 1
-    static let unsignedYet = [UInt8](repeating: 0, count: 64)
-
-    /// Signs prepared events (their hashes are final), verifies each signature on the server
-    /// path, and writes their lines; on every core when there are several.
-    ///
-    /// - Throws: `badSignature` if a signature does not verify; then nothing of the batch is written.
-    func sign(_ batch: [Prepared]) throws(LogbookError) -> [(event: Event, line: [UInt8])] {
-        let keys = options.verifyKeys
-        @Sendable func one(_ p: Prepared) -> (event: Event, line: [UInt8])? {
-            var e = p.event
-            e.sig = p.signer.map { $0.sign(e.hash) }
-            if let keys, let sig = e.sig {
-                guard let kid = e.keyID, let pk = keys[kid], pk.isValid(signature: sig, for: e.hash) else { return nil }
-            }
-            var line = Verifier.insertingHashAndSignature(p.hashed, hash: e.hash, sig: e.sig)
-            line.append(0x0A)
-            assert(line == e.line, "the line built from the hashed bytes differs from the canonical line")
-            return (e, line)
-        }
-        let n = batch.count
-        var out: [(event: Event, line: [UInt8])?]
-        if n < 2 {
-            out = batch.map(one)
-        } else {
-            let buf = UnsafeMutableBufferPointer<(event: Event, line: [UInt8])?>.allocate(capacity: n)
-            buf.initialize(repeating: nil)
-            defer { buf.deinitialize(); buf.deallocate() }
-            nonisolated(unsafe) let results = buf
-            let lanes = min(n, ProcessInfo.processInfo.activeProcessorCount)
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                var k = lane
-                while k < n {
-                    results[k] = one(batch[k])
-                    k += lanes
-                }
-            }
-            out = Array(buf)
-        }
-        var done: [(event: Event, line: [UInt8])] = []
-        done.reserveCapacity(n)
-        for (k, r) in out.enumerated() {
-            guard let r else {
-                throw LogbookError(.badSignature, "the signature of \(batch[k].event.persona)'s event does not verify with the key personas.json has; nothing was written",
-                                   plan: plan.id, task: batch[k].event.task, rule: "signature")
-            }
-            done.append(r)
-        }
-        return done
-    }
-
     /// The event at `seq`, read from the store: from the nearest position this book knows
     /// before it (recent commits, the snapshot, the tail it replayed), else from the start.
     public func event(at seq: Int) async throws -> Event {
@@ -337,52 +327,58 @@ extension StatusBook {
     }
 }
 
-/// An event whose rules and chain are settled, waiting for its signature.
-struct Prepared: Sendable {
-    var index: Int
-    var event: Event
-    var hashed: [UInt8]
-    var signer: SigningKey?
-}
-
-extension Event {
-    /// A value to fill in before the real one (never written).
-    static let placeholder = Event(seq: 0, prev: Digest256(bytes: [UInt8](repeating: 0, count: 32)), ts: "", g: 0, plan: "", task: nil,
-                                   persona: "", archetype: nil, type: .progress, data: JSONObject(), traceID: nil, idempotencyKey: nil,
-                                   keyID: nil, hash: Digest256(bytes: [UInt8](repeating: 0, count: 32)), sig: nil)
-}
-
 enum Outcome: Sendable {
     case appended(Event)
     case repeatOf(Int)
 }
 
-/// One waiting request and, once committed, its outcome.
+/// One waiting statement and, once committed, its outcome; or a call to lead the next commits.
 final class Waiter: Sendable {
-    let request: EventRequest
-    let signer: SigningKey?
-    private let state = Mutex<(Result<Outcome, any Error>?, CheckedContinuation<Outcome, any Error>?)>((nil, nil))
+    enum Next: Sendable {
+        case done(Outcome)
+        /// The previous leader handed over (it stores a snapshot): this caller leads now.
+        case lead
+    }
 
-    init(request: EventRequest, signer: SigningKey?) {
-        self.request = request
+    let statement: SignedStatement
+    /// The key the book signed with (sealing the snapshot, the after-commit hook); nil for a
+    /// statement signed elsewhere.
+    let signer: SigningKey?
+    private let state = Mutex<(result: Result<Outcome, any Error>?, lead: Bool, waiting: CheckedContinuation<Next, any Error>?)>((nil, false, nil))
+
+    init(statement: SignedStatement, signer: SigningKey?) {
+        self.statement = statement
         self.signer = signer
     }
 
     func finish(_ r: Result<Outcome, any Error>) {
-        let c = state.withLock { s -> CheckedContinuation<Outcome, any Error>? in
-            s.0 = r
-            let c = s.1
-            s.1 = nil
+        let c = state.withLock { s -> CheckedContinuation<Next, any Error>? in
+            s.result = r
+            let c = s.waiting
+            s.waiting = nil
             return c
         }
-        c?.resume(with: r)
+        c?.resume(with: r.map(Next.done))
     }
 
-    func outcome() async throws -> Outcome {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Outcome, any Error>) in
-            let ready = state.withLock { s -> Result<Outcome, any Error>? in
-                if let r = s.0 { return r }
-                s.1 = c
+    /// Makes this waiter's caller the leader (its task runs the commit loop).
+    func promote() {
+        let c = state.withLock { s -> CheckedContinuation<Next, any Error>? in
+            if s.result != nil { return nil }
+            guard let c = s.waiting else { s.lead = true; return nil }
+            s.waiting = nil
+            return c
+        }
+        c?.resume(returning: .lead)
+    }
+
+    /// The outcome, or a call to lead.
+    func next() async throws -> Next {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Next, any Error>) in
+            let ready = state.withLock { s -> Result<Next, any Error>? in
+                if let r = s.result { return r.map(Next.done) }
+                if s.lead { s.lead = false; return .success(.lead) }
+                s.waiting = c
                 return nil
             }
             if let ready { c.resume(with: ready) }

@@ -3,14 +3,18 @@ import Synchronization
 
 /// The writer and exact reader of one plan's status, over any ``JournalStore``.
 ///
-/// Appends from many tasks in one process are batched: one caller at a time leads a commit that
-/// takes the store's exclusion once, checks and signs every waiting request against the exact
-/// state, writes them together and waits for one durable sync (group commit). Across processes
-/// the store's exclusion serialises the batches and each batch first folds in what others wrote.
+/// A writer's statement is signed before it is queued, outside every lock (envelope v2: the
+/// signature covers the statement, not its position). Appends from many tasks in one process
+/// are batched: one caller at a time leads a commit that takes the store's exclusion once,
+/// admits every waiting statement against the exact state (``StatusState/admit(_:ts:g:history:)``),
+/// places, hashes and writes them together and waits for one durable sync (group commit).
+/// Across processes the store's exclusion serialises the batches and each batch first folds in
+/// what others wrote.
 ///
 /// ```swift
 /// let book = try await StatusBook.open(store: store, ref: ref, plan: spec, options: .init())
 /// let e = try await book.submit(EventRequest(type: .started, task: "T1", persona: "DEV"), signer: key)
+/// let f = try await book.submit(SignedStatement(statementSignedElsewhere, signer: remoteKey))  // no key here
 /// ```
 public final class StatusBook: Sendable {
     public struct Options: Sendable {
@@ -27,15 +31,19 @@ public final class StatusBook: Sendable {
         public var now: @Sendable () -> Date
         /// The workspace g recorded in each event (read, not advanced).
         public var currentG: @Sendable () throws -> Int
-        /// The server path: when set, every signed event's signature is verified with the key of
-        /// its `key_id` here (the persona registry's keys) before it is written; an event that
-        /// would not verify is refused (`badSignature`) and nothing is written.
+        /// The server path: when set, every statement this book signs with a caller's key is
+        /// also checked against the key of its `key_id` here (the persona registry's keys) and
+        /// its signature verified before it is queued; one that does not is refused
+        /// (`badSignature`) and nothing is written. (Statements signed elsewhere, given to
+        /// ``StatusBook/submit(_:)``, are always verified, with the key the journal records.)
         public var verifyKeys: [String: PublicKey]?
-        /// Keys (by key id) to check the signature of every journal line this book folds but did
-        /// not write itself: lines other processes appended, the tail after a snapshot, a full
-        /// replay. A line whose signature does not verify stops the read (`.corrupt`, its seq),
-        /// so a line forged by someone without the key is never built on. Nil: not checked here
-        /// (`verify` checks every line).
+        /// When set, the signature of every journal line this book folds but did not write itself
+        /// (lines other processes appended, the tail after a snapshot, a full replay) is checked
+        /// over the line's statement bytes, with the key the journal records for its key id
+        /// (genesis, `key_changed`), else the key of that id here (personas.json's). A line whose
+        /// signature does not verify stops the read (`.corrupt`, its seq), so a line forged by
+        /// someone without the key is never built on. Nil: not checked here (`verify` checks
+        /// every line).
         public var lineKeys: [String: PublicKey]?
 
         /// Called after each durable commit with the keys that signed its events (the file store
@@ -87,6 +95,14 @@ public final class StatusBook: Sendable {
         /// where to start reading for ``StatusBook/event(at:)`` (an idempotent repeat) instead of
         /// the journal's start.
         var anchors: [(seq: Int, end: Int64)] = []
+        /// Hashes and statement digests of the events up to `state.seq` (a recent run): what
+        /// the `seen` rule and the repeat check look up; trimmed to ``StatusBook/historyLimit``
+        /// between commits.
+        var history: StatementHistory
+        /// `history` with the batch being committed (see `working`).
+        var workingHistory: StatementHistory?
+        /// The public keys the journal records (genesis, `key_changed` folded by this book).
+        var keys: TrustedKeys
 
         mutating func anchor(_ seq: Int, _ end: Int64) {
             guard seq >= 0 else { return }
@@ -97,6 +113,7 @@ public final class StatusBook: Sendable {
     }
 
     static let anchorLimit = 256
+    static let historyLimit = 4096
 
     init(store: any JournalStore, ref: JournalRef, plan: PlanSpec, genesis: Event, options: Options, state: StatusState, cursor: Int64, snapshotSeq: Int) {
         self.store = store
@@ -104,7 +121,9 @@ public final class StatusBook: Sendable {
         self.plan = plan
         self.genesis = genesis
         self.options = options
-        self.inner = Mutex(Inner(state: state, cursor: cursor, snapshotSeq: snapshotSeq))
+        self.inner = Mutex(Inner(state: state, cursor: cursor, snapshotSeq: snapshotSeq,
+                                 history: StatementHistory(seq: state.seq, hash: state.head ?? genesis.prev),
+                                 keys: TrustedKeys(genesis: genesis)))
     }
 
     /// Opens the status: the stored snapshot if it is proved (sealed by a key the genesis trusts
@@ -134,45 +153,88 @@ public final class StatusBook: Sendable {
     /// `keys` each signature.
     static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64,
                        keys: [String: PublicKey]?) async throws -> Int64 {
+        var trusted = TrustedKeys()
+        var folded: [Folded] = []
+        return try await replay(store: store, ref: ref, into: &state, from: cursor, keys: keys, trusted: &trusted, folded: &folded)
+    }
+
+    /// ``replay(store:ref:into:from:keys:)`` that also notes the keys the lines record and
+    /// returns each folded event's hash and statement digest.
+    static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64,
+                       keys: [String: PublicKey]?, trusted: inout TrustedKeys, folded: inout [Folded]) async throws -> Int64 {
         var end = cursor
         var s = state
+        var t = trusted
+        var out: [Folded] = []
         try await store.forEachLine(ref, from: cursor) { line in
-            try fold(line, into: &s, keys: keys)
+            out.append(try fold(line, into: &s, keys: keys, trusted: &t))
             end = line.end
         }
         state = s
+        trusted = t
+        folded = out
         return end
     }
 
+    /// What folding a line leaves for the history.
+    struct Folded: Sendable {
+        var seq: Int
+        var hash: Digest256
+        var statement: Digest256
+    }
+
     /// Folds one line another writer appended (or a replayed one): parsed, hash checked, with
-    /// `keys` its signature checked (the rules have already required the key id the genesis
-    /// trusts for its persona; this proves the signature is that key's), then every rule.
-    static func fold(_ line: JournalLine, into state: inout StatusState, keys: [String: PublicKey]? = nil) throws(LogbookError) {
+    /// `keys` its signature checked over the statement bytes sliced from the line (the rules
+    /// require the key id the plan trusts for its persona; this proves the signature is that
+    /// key's), then every rule.
+    @discardableResult
+    static func fold(_ line: JournalLine, into state: inout StatusState, keys: [String: PublicKey]? = nil) throws(LogbookError) -> Folded {
+        var trusted = TrustedKeys()
+        return try fold(line, into: &state, keys: keys, trusted: &trusted)
+    }
+
+    static func fold(_ line: JournalLine, into state: inout StatusState, keys: [String: PublicKey]?,
+                     trusted: inout TrustedKeys) throws(LogbookError) -> Folded {
         let e: Event
         do { e = try Event(line: line.bytes) } catch {
             throw LogbookError(.corrupt, "journal line after seq \(state.seq) is damaged: \(error.message); run `logbook verify`", plan: state.plan.id, seq: state.seq + 1)
         }
-        guard e.computedHash == e.hash else {
+        guard let r = Event.statementRange(in: line.bytes), let hashed = Event.removingHashMember(line.bytes),
+              Digest256.of(hashed) == e.hash else {
             throw LogbookError(.corrupt, "journal event hash does not match its content; run `logbook verify`", plan: state.plan.id, seq: e.seq)
         }
-        if let keys, let sig = e.sig {
-            guard let kid = e.keyID, let pk = keys[kid], pk.persona == e.persona, pk.isValid(signature: sig, for: e.hash) else {
-                throw LogbookError(.corrupt, "journal event signature does not verify with \(e.persona)'s key \(e.keyID ?? "(none)") in personas.json; nothing was written (run `logbook verify`)",
+        let stmtBytes = Array(line.bytes[r])
+        if keys != nil, let sig = e.sig {
+            let pk = e.keyID.flatMap { trusted[$0] ?? keys?[$0] }
+            guard let pk, pk.persona == e.persona, pk.isValid(signature: sig, message: Statement.signingBytes(stmtBytes)) else {
+                throw LogbookError(.corrupt, "journal event signature does not verify with \(e.persona)'s key \(e.keyID ?? "(none)") (the journal's or personas.json's); nothing was written (run `logbook verify`)",
                                    plan: state.plan.id, task: e.task, seq: e.seq, rule: "signature")
             }
         }
         do { try state.apply(e) } catch {
             throw LogbookError(.corrupt, "journal event breaks a rule (\(error.description)); run `logbook verify`", plan: state.plan.id, seq: e.seq)
         }
+        trusted.note(e)
+        return Folded(seq: e.seq, hash: e.hash, statement: Digest256.of(stmtBytes))
     }
 
     /// The exact current state: everything durable in the journal, including other writers' events.
     public func state() async throws -> StatusState {
-        let (start, cursor) = inner.withLock { ($0.state, $0.cursor) }
+        let (start, cursor, known) = inner.withLock { ($0.state, $0.cursor, $0.keys) }
         var state = start
-        let end = try await StatusBook.replay(store: store, ref: ref, into: &state, from: cursor, keys: options.lineKeys)
+        var keys = known
+        var folded: [Folded] = []
+        let end = try await StatusBook.replay(store: store, ref: ref, into: &state, from: cursor, keys: options.lineKeys,
+                                              trusted: &keys, folded: &folded)
         return inner.withLock { i in
-            if state.seq > i.state.seq { i.state = state; i.cursor = end; i.anchor(state.seq, end) }
+            if state.seq > i.state.seq {
+                i.state = state
+                i.cursor = end
+                i.keys = keys
+                i.absorb(folded, head: state)
+                i.anchor(state.seq, end)
+            }
+            if !i.committing { i.history.trim(to: StatusBook.historyLimit) }
             return i.state
         }
     }
@@ -193,5 +255,19 @@ public final class StatusBook: Sendable {
         let (doc, seq) = inner.withLock { i in (i.state.snapshot(cursor: i.cursor), i.state.seq) }
         try await store.storeSnapshot(ref, sealedBytes(doc, sealer: sealer.flatMap { trusts($0) ? $0 : nil }), seq: seq, SnapshotWrite(durable: true))
         noteStored(seq: seq, sealed: sealer.map(trusts) ?? false)
+    }
+}
+
+extension StatusBook.Inner {
+    /// Adds folded events to the history (kept contiguous: after a gap it starts over at the head).
+    mutating func absorb(_ folded: [StatusBook.Folded], head: StatusState) {
+        for f in folded where f.seq > history.head {
+            if f.seq == history.head + 1 {
+                history.append(seq: f.seq, hash: f.hash, statement: f.statement)
+            } else {
+                history.reset(seq: f.seq, hash: f.hash)
+            }
+        }
+        if history.head != head.seq, let h = head.head { history.reset(seq: head.seq, hash: h) }
     }
 }

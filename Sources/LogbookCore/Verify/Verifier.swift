@@ -34,6 +34,14 @@ public struct Verifier {
     /// How far ahead of ``clockMS`` a timestamp may be before it is reported (5 minutes).
     static let aheadToleranceMS: Int64 = 5 * 60 * 1000
     var keys: [String: PublicKey] = [:]
+    /// The keys the journal itself records (genesis, `key_changed`): signatures are checked with these.
+    var journalKeys = TrustedKeys()
+    /// Every event's chain hash, 32 bytes per seq, contiguous (seq k at offset 32·k): what a
+    /// statement's `seen` reference is checked against. 32 bytes per event (32 MB per million).
+    var hashes: [UInt8] = []
+    /// Every event's statement digest (SHA-256 of its `stmt` bytes), the same layout: a statement
+    /// appended twice is found by a scan of the events after its `seen.seq`.
+    var statements: [UInt8] = []
 
     public init(plan: PlanDocument, spec: PlanSpec, registry: PersonaRegistry, snapshot: [UInt8]?) {
         self.plan = plan
@@ -109,32 +117,53 @@ public struct Verifier {
             }
             return
         }
-        check(line, e, signatureValid: pre.signatureValid)
+        check(line, e, pre)
     }
 
-    mutating func check(_ line: JournalLine, _ e: Event, signatureValid: Bool) {
+    mutating func check(_ line: JournalLine, _ e: Event, _ pre: LineCheck) {
         let seq = e.seq
         if seq == 0 {
             checkGenesis(e)
             if failed { return }
+            journalKeys.note(e)
         } else if e.prev != state.head {
             fail(seq, .chainBroken, "prev \(e.prev) is not the hash of seq \(seq - 1) (\(state.head?.description ?? "none")): an event was inserted or replaced")
             return
         }
-        // Signature: by the key the plan trusts for this persona, present in personas.json.
-        if e.sig != nil {
+        // The head its statement saw: before it, and this journal's event at that seq. A signed
+        // `seen` pins every event up to it: an event removed, moved, added or edited before it
+        // changes the hash found there.
+        let seen = e.seen
+        guard seen.seq < seq else {
+            fail(seq, .seenMismatch, "its statement saw seq \(seen.seq), not an event before it (events before it were removed or moved)")
+            return
+        }
+        let actual = seen.seq == -1 ? (seq == 0 ? e.prev : state.planDigest) : hash(at: seen.seq)
+        guard actual == seen.hash else {
+            fail(seq, .seenMismatch, "its statement saw seq \(seen.seq) with hash \(seen.hash), but seq \(seen.seq) here is \(actual?.description ?? "none"): an event at or before seq \(seen.seq) was removed, moved, inserted or changed")
+            return
+        }
+        let digest = pre.statementDigest!
+        if let first = firstSeq(of: digest, after: seen.seq) {
+            fail(seq, .duplicated, "its statement is the statement of seq \(first) again (a statement is appended once)")
+            return
+        }
+        // Signature: by the key the plan trusts for this persona, as the journal records it.
+        if let sig = e.sig {
             guard let kid = e.keyID else { fail(seq, .forgedSignature, "signature without a key_id"); return }
             let trusted = seq == 0 ? kid : state.personas[e.persona]?.keyID
             guard kid == trusted else {
                 fail(seq, .forgedSignature, "signed with key \(kid), but the plan trusts \(trusted ?? "no key") for \(e.persona)")
                 return
             }
-            guard let pk = keys[kid] else {
-                fail(seq, .unknownKey, "key \(kid) is not in personas.json")
+            guard let pk = journalKeys[kid] else {
+                fail(seq, .unknownKey, "key \(kid) is not recorded in the journal (genesis or key_changed)")
                 return
             }
-            // `signatureValid` is pk.isValid(signature: sig, for: e.hash), computed by precheck.
-            guard pk.persona == e.persona, signatureValid else {
+            // The signed bytes are sliced from the line (never re-serialised).
+            let valid = pk.persona == e.persona && (pre.verifiedWith == pk ? pre.signatureValid
+                : pk.isValid(signature: sig, message: Statement.signingBytes(Array(line.bytes[pre.statementRange!]))))
+            guard valid else {
                 fail(seq, .forgedSignature, "the signature does not verify with \(kid)")
                 return
             }
@@ -163,6 +192,9 @@ public struct Verifier {
             report.warnings.append("seq \(seq): timestamp \(e.ts) is not RFC 3339 UTC with milliseconds")
         }
         recent[seq % Verifier.recentCount] = e.hash
+        hashes.append(contentsOf: e.hash.bytes)
+        statements.append(contentsOf: digest.bytes)
+        if seq > 0 { journalKeys.note(e) }
         report.events += 1
         report.lastSeq = seq
         report.head = e.hash
@@ -172,6 +204,24 @@ public struct Verifier {
                 fail(seq, .snapshotMismatch, "the snapshot file differs from the state replayed at seq \(seq)")
             }
         }
+    }
+
+    /// The chain hash of the event at `seq` (already checked), from the flat array.
+    func hash(at seq: Int) -> Digest256? {
+        guard seq >= 0, (seq + 1) * 32 <= hashes.count else { return nil }
+        return Digest256(bytes: Array(hashes[(seq * 32)..<(seq * 32 + 32)]))
+    }
+
+    /// The first seq after `seq` whose statement has `digest` (a scan of the flat array).
+    func firstSeq(of digest: Digest256, after seq: Int) -> Int? {
+        let d = digest.bytes
+        let count = statements.count / 32
+        var k = max(seq + 1, 0)
+        while k < count {
+            if statements[k * 32] == d[0], statements[(k * 32)..<(k * 32 + 32)].elementsEqual(d) { return k }
+            k += 1
+        }
+        return nil
     }
 
     mutating func checkGenesis(_ e: Event) {
@@ -231,6 +281,11 @@ public struct LineCheck: Sendable {
     let canonical: Bool
     let hashMatches: Bool
     let signatureValid: Bool
+    /// Where the `stmt` bytes lie in the line, and their SHA-256.
+    let statementRange: Range<Int>?
+    let statementDigest: Digest256?
+    /// The key `signatureValid` was computed with (personas.json's for the event's key id).
+    let verifiedWith: PublicKey?
 
     /// The `hash` the line carries, if it parsed as an event.
     public var eventHash: Digest256? { event?.hash }
@@ -243,20 +298,30 @@ public struct LineCheck: Sendable {
 extension Verifier {
     /// The order-free checks of one line.
     public static func precheck(_ line: JournalLine, keys: [String: PublicKey]) -> LineCheck {
+        func bad(_ message: String) -> LineCheck {
+            LineCheck(event: nil, parseError: message, canonical: false, hashMatches: false, signatureValid: false,
+                      statementRange: nil, statementDigest: nil, verifiedWith: nil)
+        }
+        let v: JSONValue
+        do { v = try JSONParser.parse(line.bytes) } catch { return bad("not a JSON event: \(error.message) (byte \(error.offset))") }
         let e: Event
-        do { e = try Event(line: line.bytes) } catch {
-            return LineCheck(event: nil, parseError: error.message, canonical: false, hashMatches: false, signatureValid: false)
-        }
-        // One canonicalisation serves both checks: the hashed form, and the line's canonical form
-        // rebuilt from it by inserting the `hash` and `sig` members where RFC 8785 sorts them.
-        let hashed = CanonicalJSON.bytes(e.hashedJSON)
-        let canonical = insertingHashAndSignature(hashed, hash: e.hash, sig: e.sig) == line.bytes
-        let hashMatches = canonical && Digest256.of(hashed) == e.hash
+        do { e = try Event(json: v) } catch { return bad(error.message) }
+        // Canonical: the line is the RFC 8785 form of what it parses to. Then the hashed bytes
+        // are the line without its `hash` member, and the signed bytes the `stmt` member's
+        // value, both sliced from the line as it is.
+        let canonical = CanonicalJSON.bytes(v) == line.bytes
+        let range = Event.statementRange(in: line.bytes)
+        let hashed = canonical ? Event.removingHashMember(line.bytes) : nil
+        let hashMatches = hashed.map { Digest256.of($0) == e.hash } ?? false
         var valid = false
-        if hashMatches, let sig = e.sig, let kid = e.keyID, let pk = keys[kid] {
-            valid = pk.isValid(signature: sig, for: e.hash)
+        var key: PublicKey?
+        if hashMatches, let r = range, let sig = e.sig, let kid = e.keyID, let pk = keys[kid] {
+            key = pk
+            valid = pk.isValid(signature: sig, message: Statement.signingBytes(Array(line.bytes[r])))
         }
-        return LineCheck(event: e, parseError: nil, canonical: canonical, hashMatches: hashMatches, signatureValid: valid)
+        return LineCheck(event: e, parseError: nil, canonical: canonical && range != nil, hashMatches: hashMatches && range != nil,
+                         signatureValid: valid, statementRange: range, statementDigest: range.map { Digest256.of(line.bytes[$0]) },
+                         verifiedWith: key)
     }
 
     /// The order-free checks of many lines, spread over every core (Ed25519 verification dominates).
@@ -276,52 +341,5 @@ extension Verifier {
             }
         }
         return out.map { $0! }
-    }
-
-    /// The canonical form of an event from the canonical form of its hashed part: the `hash` and
-    /// `sig` members inserted before the first top-level member that sorts after them (the
-    /// event's member names are ASCII, so byte order is RFC 8785's UTF-16 order). Equal to
-    /// `CanonicalJSON.bytes(e.json)`, without sorting and writing the event a second time.
-    static func insertingHashAndSignature(_ h: [UInt8], hash: Digest256, sig: [UInt8]?) -> [UInt8] {
-        var pending: [(key: [UInt8], member: [UInt8])] = [(Array("hash".utf8), Array("\"hash\":\"\(hash.description)\"".utf8))]
-        if let sig { pending.append((Array("sig".utf8), Array("\"sig\":\"\(Base64.encode(sig))\"".utf8))) }
-        var out: [UInt8] = []
-        out.reserveCapacity(h.count + 200)
-        var depth = 0, inString = false, escaped = false
-        for i in h.indices {
-            let b = h[i]
-            if inString {
-                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
-                out.append(b)
-                continue
-            }
-            if depth == 1, !pending.isEmpty {
-                if b == 0x22, h[i - 1] == 0x7B || h[i - 1] == 0x2C {
-                    // A top-level member name (a known field: no escapes).
-                    var j = i + 1
-                    while j < h.count, h[j] != 0x22 { j += 1 }
-                    let key = h[(i + 1)..<j]
-                    while let p = pending.first, p.key.lexicographicallyPrecedes(key) {
-                        out.append(contentsOf: p.member)
-                        out.append(0x2C)
-                        pending.removeFirst()
-                    }
-                } else if b == 0x7D {
-                    for p in pending {
-                        if out.last != 0x7B { out.append(0x2C) }
-                        out.append(contentsOf: p.member)
-                    }
-                    pending = []
-                }
-            }
-            switch b {
-            case 0x7B, 0x5B: depth += 1
-            case 0x7D, 0x5D: depth -= 1
-            case 0x22: inString = true
-            default: break
-            }
-            out.append(b)
-        }
-        return out
     }
 }

@@ -8,6 +8,9 @@ public struct VerifyReport: Sendable, Equatable {
         case duplicated = "duplicated"
         case inserted = "inserted"
         case chainBroken = "chain_broken"
+        /// A statement's signed `seen` head is not this journal's event at that seq (or not
+        /// before the statement): the history before it was changed.
+        case seenMismatch = "seen_mismatch"
         case forgedSignature = "forged_signature"
         case missingSignature = "missing_signature"
         case unknownKey = "unknown_key"

@@ -12,7 +12,7 @@ enum EventText {
             what = "\(d["suite"]?.stringValue ?? "?"): \(d["passed"]?.intValue ?? 0) passed, \(d["failed"]?.intValue ?? 0) failed"
                 + ((d["skipped"]?.intValue ?? 0) > 0 ? ", \(d["skipped"]!.intValue!) skipped" : "")
         case .blocked, .failed, .reopened, .waived, .unblocked: what = d["reason"]?.stringValue ?? ""
-        case .retried: what = "attempt \(d["attempt"]?.intValue ?? 0): \(d["reason"]?.stringValue ?? "")"
+        case .retried: what = "attempt \(e.facts["attempt"]?.intValue ?? 0): \(d["reason"]?.stringValue ?? "")"
         case .done, .achievement: what = d["summary"]?.stringValue ?? ""
         case .lockOverride: what = "\(d["rule"]?.stringValue ?? "?"): \(d["reason"]?.stringValue ?? "")"
         case .created: what = "plan locked, \(d["tasks"]?.arrayValue?.count ?? 0) tasks, digest \(d["plan_digest"]?.stringValue ?? "")"
@@ -23,6 +23,8 @@ enum EventText {
         }
         let task = e.task.map { " \($0)" } ?? ""
         let hash = String(e.hash.hex.prefix(12))
-        return SafeText.escape("seq \(e.seq) \(e.ts) \(e.type.rawValue)\(task) by \(e.persona)\(what.isEmpty ? "" : ": \(what)") [\(hash)\(e.sig == nil ? ", unsigned" : "")]")
+        // A statement that arrived late (its agent saw an older head) says by how many events.
+        let late = e.lateness.events > 0 ? ", \(e.lateness.events) late" : ""
+        return SafeText.escape("seq \(e.seq) \(e.ts) \(e.type.rawValue)\(task) by \(e.persona)\(what.isEmpty ? "" : ": \(what)") [\(hash)\(e.sig == nil ? ", unsigned" : "")\(late)]")
     }
 }

@@ -40,7 +40,7 @@ import Testing
             guard let t = v["type"]?.stringValue, let type = EventType(rawValue: t), let persona = v["persona"]?.stringValue,
                   let data = v["data"]?.objectValue else { throw LogbookError(.badInput, "not a request") }
             let e = Event.make(seq: state.seq + 1, prev: state.head!, ts: "2025-01-01T00:00:01.000Z", g: 101, plan: w.spec.id,
-                               task: v["task"]?.stringValue, persona: persona, archetype: state.personas[persona]?.archetype, type: type, data: data,
+                               task: v["task"]?.stringValue, persona: persona, type: type, data: data,
                                signer: ["SUPERVISOR", "DEV", "QA", "REVIEWER1"].contains(persona) ? Fixture.key(persona) : nil)
             var s = state
             try s.apply(e)

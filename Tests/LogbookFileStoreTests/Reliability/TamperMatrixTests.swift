@@ -75,8 +75,8 @@ import Testing
         func rebuilt(_ k: Int, signer: SigningKey?, keepSig: Bool = false, _ change: (inout Event) -> Void) -> [UInt8] {
             var e = events[k]
             change(&e)
+            if !keepSig { e.sig = signer?.sign(message: e.signedBytes) }
             e.hash = e.computedHash
-            if !keepSig { e.sig = signer?.sign(e.hash) }
             return Array(e.line.dropLast())
         }
     }

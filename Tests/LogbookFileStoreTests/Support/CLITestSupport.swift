@@ -135,7 +135,7 @@ func expectVerifiedEvent(_ stdout: String, key: PublicKey?, sourceLocation: Sour
     #expect(CanonicalJSON.string(e.json) == line, "--json should print the canonical event", sourceLocation: sourceLocation)
     if let key {
         #expect(e.keyID == key.keyID, sourceLocation: sourceLocation)
-        #expect(e.sig.map { key.isValid(signature: $0, for: e.hash) } == true, "the signature does not verify", sourceLocation: sourceLocation)
+        #expect(e.sig.map { key.isValid(signature: $0, message: e.signedBytes) } == true, "the signature does not verify", sourceLocation: sourceLocation)
     }
     return e
 }
