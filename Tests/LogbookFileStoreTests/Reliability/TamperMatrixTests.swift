@@ -190,32 +190,40 @@ import Testing
     @Test func editEachFieldKindOfEveryEvent() async throws {
         let j = try await Cache.shared.get()
         var t = Tally(), rehashed = Tally(), insider = Tally(), insiderLast = Tally()
-        let fields = ["v", "seq", "prev", "ts", "g", "plan", "task", "persona", "archetype", "type", "data", "trace_id", "idempotency_key", "key_id", "hash", "sig"]
+        // Envelope v2: the store's members at the top, the statement's inside `stmt`.
+        let fields = ["v", "seq", "prev", "ts", "g", "hash", "sig", "facts", "stmt.plan", "stmt.task", "stmt.persona", "stmt.type", "stmt.data",
+                      "stmt.trace_id", "stmt.idempotency_key", "stmt.key_id", "stmt.at", "stmt.seen"]
         for k in 0..<j.n {
             guard case .object(let o) = try JSONParser.parse(j.lines[k]) else { continue }
             for f in fields {
                 var m = o
+                var st = o["stmt"]?.objectValue ?? JSONObject()
+                let name = f.hasPrefix("stmt.") ? String(f.dropFirst(5)) : f
                 switch f {
-                case "v": m[f] = 2
+                case "v": m[f] = 1
                 case "seq": m[f] = JSONValue(k == 0 ? 1 : k - 1)
                 case "g": m[f] = JSONValue((o[f]?.intValue ?? 0) + 1)
                 case "prev", "hash": m[f] = .string("sha256:" + String(repeating: "ab", count: 32))
                 case "ts": m[f] = "2030-01-01T00:00:00.000Z"
-                case "type": m[f] = o[f]?.stringValue == "progress" ? "achievement" : "progress"
-                case "data":
-                    var d = o[f]?.objectValue ?? JSONObject()
+                case "sig": m[f] = .string(Base64.encode(j.keys["WORKER"]!.sign(message: j.events[(k + 1) % j.n].signedBytes)))
+                case "facts": m[f] = .object(JSONObject([("attempt", 9)]))
+                case "stmt.type": st[name] = st[name]?.stringValue == "progress" ? "achievement" : "progress"
+                case "stmt.data":
+                    var d = st[name]?.objectValue ?? JSONObject()
                     d["injected"] = true
-                    m[f] = .object(d)
-                case "sig": m[f] = .string(Base64.encode(j.keys["WORKER"]!.sign(j.events[(k + 1) % j.n].hash)))
-                case "trace_id" where o[f] == nil: m[f] = .string(String(repeating: "1", count: 32))
-                case "idempotency_key" where o[f] == nil: m[f] = "fresh-key"
-                case "task" where o[f] == nil: m[f] = "T1"
-                case "archetype" where o[f] == nil: m[f] = "IMPLEMENTER"
-                default: m[f] = .string((o[f]?.stringValue ?? "") + "X")
+                    st[name] = .object(d)
+                case "stmt.trace_id" where st[name] == nil: st[name] = .string(String(repeating: "1", count: 32))
+                case "stmt.idempotency_key" where st[name] == nil: st[name] = "fresh-key"
+                case "stmt.task" where st[name] == nil: st[name] = "T1"
+                case "stmt.seen": st[name] = .object(JSONObject([("hash", .string("sha256:" + String(repeating: "cd", count: 32))), ("seq", JSONValue(max(0, k - 1)))]))
+                case "stmt.at": st[name] = "2030-01-01T00:00:00.000Z"
+                default: st[name] = .string((st[name]?.stringValue ?? "") + "X")
                 }
+                if f.hasPrefix("stmt.") { m["stmt"] = .object(st) }
                 let line = CanonicalJSON.bytes(.object(m))
                 let r = j.verify(from: k, [line] + j.lines[(k + 1)...])
-                let kinds: Set<VerifyReport.Kind> = f == "v" ? [.unparseable] : f == "sig" ? [.forgedSignature] : [.edited]
+                // The hash covers every member (the signature too): any edit without re-hashing is one.
+                let kinds: Set<VerifyReport.Kind> = f == "v" ? [.unparseable] : [.edited]
                 t.expect(r, seq: k, kinds, "field \(f) of seq \(k)")
             }
             // An outsider who re-hashes after editing cannot sign: forged signature at k.
@@ -266,7 +274,11 @@ import Testing
                 if let same = (0..<j.n).first(where: { $0 != k && j.events[$0].persona == persona }) {
                     var e = j.events[k]
                     e.sig = j.events[same].sig
-                    sig.expect(j.verify(from: k, [Array(e.line.dropLast())] + rest), seq: k, [.forgedSignature], "seq \(k) with seq \(same)'s signature")
+                    // v2: the hash covers the signature, so a swapped signature is an edit;
+                    // re-hashed, the signature does not verify over this statement.
+                    sig.expect(j.verify(from: k, [Array(e.line.dropLast())] + rest), seq: k, [.edited], "seq \(k) with seq \(same)'s signature")
+                    e.hash = e.computedHash
+                    sig.expect(j.verify(from: k, [Array(e.line.dropLast())] + rest), seq: k, [.forgedSignature], "seq \(k) with seq \(same)'s signature, re-hashed")
                 }
                 // prev changed: edited (not re-hashed); chain broken (re-hashed and re-signed by its persona).
                 var p = j.events[k]
