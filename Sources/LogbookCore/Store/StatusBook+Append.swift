@@ -142,7 +142,7 @@ extension StatusBook {
         // or long queued): read the events after it, outside the lock, so the `seen` rule and
         // the repeat check have them.
         let oldest = batch.map(\.statement.statement.seen.seq).min() ?? 0
-        if oldest >= 0, oldest < inner.withLock({ $0.history.base }) {
+        if oldest < inner.withLock({ $0.history.base }) {
             do { try await extendHistory(back: oldest) } catch {
                 for w in batch { w.finish(.failure(error)) }
                 return nil
@@ -233,7 +233,7 @@ extension StatusBook {
         var n = (start?.seq ?? -1) + 1
         var at = start?.end ?? 0
         var entries: [Folded] = []
-        var seenHash: Digest256?
+        var seenHash: Digest256? = seq == -1 ? genesis.prev : nil  // seq -1: the plan digest
         reading: while n <= base {
             let lines = try await store.read(ref, from: at, limit: 1 << 20)
             guard let last = lines.last else { break }

@@ -2,38 +2,39 @@ import Foundation
 import Testing
 import LogbookCore
 
+/// Runs `tools/logbook_format.py` with python3.
+enum FormatScript {
+    static let ci = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../../tools/logbook_format.py").standardizedFileURL.path
+    static let runnable: Bool = (try? run(["-c", "import rfc8785, cryptography"]).status) == 0
+
+    static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3"] + args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
+
 /// `tools/logbook_format.py`, written from docs/FORMAT.md alone (Python, `rfc8785` and
 /// `cryptography`), against the Swift code: it verifies a journal the Swift code wrote, finds the
 /// key-less rewrites, and signs a statement that the Swift code then appends and verifies.
 ///
 /// Without python3 and both modules the suite is skipped with that message, except when
 /// `CI=true`: then it fails.
-@Suite("Independent format script (tools/logbook_format.py)", .enabled(if: Script.runnable || Script.ci,
+@Suite("Independent format script (tools/logbook_format.py)", .enabled(if: FormatScript.runnable || FormatScript.ci,
                                                                        "python3 with rfc8785 and cryptography not found (pip install rfc8785 cryptography); with CI=true this fails"))
 struct IndependentScriptTests {
-    enum Script {
-        static let ci = ProcessInfo.processInfo.environment["CI"] == "true"
-        static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../../tools/logbook_format.py").standardizedFileURL.path
-        static let runnable: Bool = (try? run(["-c", "import rfc8785, cryptography"]).status) == 0
-
-        static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["python3"] + args
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            let e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-        }
-    }
-
     func requireScript() throws {
-        guard Script.runnable else {
+        guard FormatScript.runnable else {
             Issue.record("CI=true but python3 with rfc8785 and cryptography is not available: pip install rfc8785 cryptography")
             throw LogbookError(.unsupported, "no python3")
         }
@@ -69,7 +70,7 @@ struct IndependentScriptTests {
     func verifiesSwiftJournal() async throws {
         try requireScript()
         let w = try await world()
-        let r = try Script.run([Script.path, "verify", try temp("journal.jsonl", journal(try await w.lines()))])
+        let r = try FormatScript.run([FormatScript.path, "verify", try temp("journal.jsonl", journal(try await w.lines()))])
         let head = try await w.book.state().head!
         #expect(r.status == 0, "\(r.out)\(r.err)")
         #expect(r.out == "ok 8 \(head)\n", "\(r.out)\(r.err)")
@@ -81,7 +82,7 @@ struct IndependentScriptTests {
         try requireScript()
         let w = try await world()
         let lines = try KeylessRewrite.apply(attack, to: try await w.lines(), at: 2)
-        let r = try Script.run([Script.path, "verify", try temp("journal.jsonl", journal(lines))])
+        let r = try FormatScript.run([FormatScript.path, "verify", try temp("journal.jsonl", journal(lines))])
         #expect(r.status == 1, "\(attack): \(r.out)\(r.err)")
         #expect(r.out.hasPrefix("seq "), "\(attack): \(r.out)\(r.err)")
         #expect(r.out.contains("saw seq") || r.out.contains("already appended"), "\(attack): \(r.out)")
@@ -99,7 +100,7 @@ struct IndependentScriptTests {
         ]))
         let stmtPath = try temp("stmt.json", PrettyJSON.bytes(stmt))
         let keyPath = try temp("DEV.key", Array(Fixture.dev.fileText.utf8))
-        let r = try Script.run([Script.path, "sign", stmtPath, keyPath])
+        let r = try FormatScript.run([FormatScript.path, "sign", stmtPath, keyPath])
         #expect(r.status == 0, "\(r.out)\(r.err)")
         let out = try JSONParser.parse(Array(r.out.utf8.dropLast()))
         let bytes = CanonicalJSON.bytes(try #require(out["stmt"]))
@@ -110,7 +111,7 @@ struct IndependentScriptTests {
         #expect(e.seq == state.seq + 1 && e.data["note"] == "signed in Python — ✓")
         let report = try await w.verify()
         #expect(report.ok, "\(String(describing: report.failure))")
-        let again = try Script.run([Script.path, "verify", try temp("journal.jsonl", journal(try await w.lines()))])
+        let again = try FormatScript.run([FormatScript.path, "verify", try temp("journal.jsonl", journal(try await w.lines()))])
         #expect(again.status == 0 && again.out == "ok \(e.seq + 1) \(e.hash)\n", "\(again.out)\(again.err)")
     }
 }

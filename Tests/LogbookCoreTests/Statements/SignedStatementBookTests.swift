@@ -46,6 +46,13 @@ struct SignedStatementBookTests {
                                               options: .init(now: Fixture.fixedNow, currentG: { 101 }))
         let e = try await later.submit(Self.signed(w, .progress, "T1", by: "DEV", data: ["percent": 30], seen: seen))
         #expect(e.seq == 3 && e.seen == seen && e.lateness.events == 2)
+        // Seen nothing at all (seq -1, the plan digest): the book reads back to the start.
+        let fresh = try await StatusBook.open(store: w.store, ref: Fixture.ref, plan: w.spec,
+                                              options: .init(now: Fixture.fixedNow, currentG: { 101 }))
+        let blind = Self.signed(w, .progress, "T4", by: "DEV", data: ["percent": 1], seen: .init(seq: -1, hash: w.plan.digest))
+        let f = try await fresh.submit(blind)
+        #expect(f.seq == 4 && f.lateness.events == 4)
+        #expect(try await fresh.submit(blind) == f, "its repeat is found by the scan from seq 0")
         let report = try await w.verify()
         #expect(report.ok, "\(String(describing: report.failure))")
     }

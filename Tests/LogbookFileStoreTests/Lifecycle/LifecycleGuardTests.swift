@@ -45,6 +45,10 @@ import Glibc
                 let marker = Array(#""sig":""#.utf8)
                 let at = (0...(line.count - marker.count)).first { Array(line[$0..<$0 + marker.count]) == marker }! + marker.count + 5
                 line[at] = line[at] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+                // v2: the hash covers the signature; the forger re-hashes so only the signature is wrong.
+                var e = try! Event(line: line)
+                e.hash = e.computedHash
+                line = Array(e.line.dropLast())
             }
             lines[2] = String(decoding: line, as: UTF8.self)
             f.writeJournal(lines: lines)
