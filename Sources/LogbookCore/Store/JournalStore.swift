@@ -66,7 +66,8 @@ public protocol JournalStore: Sendable {
     /// newline (possibly none). The call returns the position after the appended lines only when
     /// they are durable; they become visible to readers at the same moment, not before.
     ///
-    /// - Throws: whatever `build` throws, with nothing written. `.locked` after ``seal(_:)``.
+    /// - Throws: whatever `build` throws, with nothing written. `.locked` after ``seal(_:)`` when
+    ///   `build` returned lines (it is still called, so a writer's own refusal comes first).
     ///   `.io` when the bytes could not be written (nothing was written: the store cut any
     ///   partial bytes). `.indeterminate` when the bytes were written but the sync failed: the
     ///   lines are not acknowledged and are never returned by a later read of this store, but a

@@ -185,9 +185,6 @@ public final class FileJournalStore: JournalStore {
             try ops.flock(h.fd, LOCK_EX)
             defer { try? ops.flock(h.fd, LOCK_UN) }
             var m = try finishRotation(ref, h, try manifest(ref, h))
-            guard !m.sealed else {
-                throw LogbookError(.locked, "the journal of \(ref) is sealed (the plan is archived); nothing was written", plan: ref.planID)
-            }
             var size = try ops.size(h.fd)
             let (newer, partial) = try lines(ref, h, m, from: cursor, limit: Int.max, liveSize: size)
             if !partial.isEmpty {
@@ -198,8 +195,12 @@ public final class FileJournalStore: JournalStore {
                 size = try ops.size(h.fd)
             }
             let base = m.liveBase(liveSize: size)
+            // `build` first: the writer's own refusal (the plan is ARCHIVED) says more than ours.
             let add = try build(newer)
             if add.isEmpty { return base + size }
+            guard !m.sealed else {
+                throw LogbookError(.locked, "the journal of \(ref) is sealed (the plan is archived); nothing was written", plan: ref.planID)
+            }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(add.reduce(0) { $0 + $1.count })
             for l in add { bytes.append(contentsOf: l) }
