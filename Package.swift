@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "LogbookCore", targets: ["LogbookCore"]),
         .library(name: "LogbookFileStore", targets: ["LogbookFileStore"]),
+        .library(name: "LogbookStoreConformance", targets: ["LogbookStoreConformance"]),
         .executable(name: "logbook", targets: ["logbook"]),
         .executable(name: "logbook-bench", targets: ["logbook-bench"]),
     ],
@@ -14,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Pure core: models, canonical JSON, hashing and signing, the task state machine and
@@ -32,8 +34,14 @@ let package = Package(
                 "LogbookCore",
                 "CLogbookShims",
                 .product(name: "Logging", package: "swift-log"),
+                // Blocking file I/O (flock, pread, fdatasync) runs on NIOThreadPool, never on
+                // Swift's cooperative threads.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The storage contracts' executable definition (as HummingbirdTesting ships with
+        // Hummingbird): every backend's test target runs its checks against its own store.
+        .target(name: "LogbookStoreConformance", dependencies: ["LogbookCore"]),
         .executableTarget(
             name: "logbook",
             dependencies: [
@@ -57,12 +65,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LogbookCoreTests",
-            dependencies: ["LogbookCore"],
+            dependencies: ["LogbookCore", "LogbookStoreConformance"],
             resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "LogbookFileStoreTests",
-            dependencies: ["LogbookCore", "LogbookFileStore", "logbook"],
+            dependencies: ["LogbookCore", "LogbookFileStore", "LogbookStoreConformance", "logbook"],
             resources: [.copy("Resources")]
         ),
     ],

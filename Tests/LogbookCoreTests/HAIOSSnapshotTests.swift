@@ -17,14 +17,14 @@ struct HAIOSSnapshotTests {
         for line in try await w.lines() {
             let e = try Event(line: line)
             try state.apply(e)
-            let p = state.snapshot(cursor: 0)["payload"]
+            let p = state.snapshot()["payload"]
             #expect(p?["payload_hash_current"] == .string(e.hash.description), "seq \(e.seq)")
             #expect(p?["payload_hash_previous"] == .string(e.prev.description), "seq \(e.seq)")
             #expect(p?["last_mutation_trace_id"] == JSONValue(e.traceID), "seq \(e.seq)")
             #expect(p?["g_last_update"]?.intValue == e.g, "seq \(e.seq)")
             #expect(p?["partition_status"] == "CONSISTENT")
             // And the snapshot reads back to the very same state, these fields included.
-            #expect(try StatusState(snapshot: state.snapshot(cursor: 0), plan: w.spec) == state, "seq \(e.seq)")
+            #expect(try StatusState(snapshot: state.snapshot(), plan: w.spec) == state, "seq \(e.seq)")
         }
         // The genesis chains to the plan digest; the trace id of seq 2 is gone at seq 3.
         #expect(state.lastTraceID == nil)
@@ -36,7 +36,7 @@ struct HAIOSSnapshotTests {
         let w = try await Fixture.world()
         try await w.submit(.started, "T1", by: "DEV")
         let state = try await w.book.state()
-        guard case .object(var root) = state.snapshot(cursor: 0), case .object(var h)? = root["os_file_header"] else { Issue.record("no header"); return }
+        guard case .object(var root) = state.snapshot(), case .object(var h)? = root["os_file_header"] else { Issue.record("no header"); return }
         h["schema_definition_id_ref"] = "HybridAI_OS_ExecutionStatus_v1.0"
         root["os_file_header"] = .object(h)
         let e = #expect(throws: LogbookError.self) { try StatusState(snapshot: .object(root), plan: w.spec) }
@@ -46,12 +46,12 @@ struct HAIOSSnapshotTests {
     @Test("readiness_check: NOT_CHECKED before a start, PASSED with its g and idempotency key, OVERRIDDEN under a supervisor's override")
     func readiness() async throws {
         let w = try await Fixture.world()
-        var t3 = try await w.book.state().snapshot(cursor: 0)["payload"]?["tasks_status"]?[2]
+        var t3 = try await w.book.state().snapshot()["payload"]?["tasks_status"]?[2]
         #expect(t3?["readiness_check"] == ["status": "NOT_CHECKED", "g_checked": nil, "idempotency_key": nil, "readiness_assessment_id_ref": nil])
         let start = try await w.submit(.started, "T1", by: "DEV", idempotencyKey: "dev-T1-start")
         try await w.submit(.lockOverride, "T3", by: "SUPERVISOR", ["reason": "start early", "rule": "dependencies_done"])
         try await w.submit(.started, "T3", by: "DEV")
-        let snap = try await w.book.state().snapshot(cursor: 0)
+        let snap = try await w.book.state().snapshot()
         let t1 = snap["payload"]?["tasks_status"]?[0]
         #expect(t1?["readiness_check"]?["status"] == "PASSED")
         #expect(t1?["readiness_check"]?["g_checked"]?.intValue == start.g)
@@ -67,14 +67,14 @@ struct HAIOSSnapshotTests {
         try await w.submit(.started, "T1", by: "DEV")
         try await w.submit(.testResult, "T1", by: "DEV", ["suite": "zeta", "passed": 1, "failed": 1])
         try await w.submit(.testResult, "T1", by: "DEV", ["suite": "alpha", "passed": 4, "failed": 0])
-        let t1 = try await w.book.state().snapshot(cursor: 0)["payload"]?["tasks_status"]?[0]
+        let t1 = try await w.book.state().snapshot()["payload"]?["tasks_status"]?[0]
         #expect(t1?["latest_test_status"]?["suite"] == "alpha" && t1?["latest_test_status"]?["status"] == "PASSED")
         #expect(t1?["test_results_by_suite"]?.objectValue?.count == 2)
         // Two results at seq 0 (a migrated plan's): the choice does not depend on member order.
         for order in [["b", "a"], ["a", "b"]] {
             var s = StatusState(plan: w.spec)
             for suite in order { s.tasks[0].tests[suite] = ["passed": 1, "failed": 0, "skipped": 0, "artifact": nil, "seq": 0] }
-            #expect(s.snapshot(cursor: 0)["payload"]?["tasks_status"]?[0]?["latest_test_status"]?["suite"] == "b", "\(order)")
+            #expect(s.snapshot()["payload"]?["tasks_status"]?[0]?["latest_test_status"]?["suite"] == "b", "\(order)")
         }
     }
 
@@ -96,7 +96,7 @@ struct HAIOSSnapshotTests {
         #expect(s.executionStatus == "IN_PROGRESS")
         for i in s.tasks.indices { s.tasks[i].status = i == 0 ? .waived : .done }
         #expect(s.executionStatus == "DONE")
-        #expect(s.snapshot(cursor: 0)["payload"]?["overall_status_summary"]?["validation_status"] == .string(expected))
+        #expect(s.snapshot()["payload"]?["overall_status_summary"]?["validation_status"] == .string(expected))
     }
 
     @Test("an achievement is written in the ratified shape and read back to the state's own")
@@ -105,13 +105,13 @@ struct HAIOSSnapshotTests {
         let e = try await w.submit(.achievement, "T1", by: "QA", ["summary": "found the spec", "artifact": "spec.md"])
         try await w.submit(.achievement, nil, by: "REVIEWER1", ["summary": "plan-level note"])
         let state = try await w.book.state()
-        let log = state.snapshot(cursor: 0)["payload"]?["key_achievements_log"]?.arrayValue ?? []
+        let log = state.snapshot()["payload"]?["key_achievements_log"]?.arrayValue ?? []
         #expect(log.count == 2)
         #expect(log.first == ["_locked_entry_definition": true, "g_event": .number(Double(e.g)), "achievement_summary": "found the spec",
                               "linked_task_id": "T1", "linked_artifact_id": "spec.md", "trace_id": nil,
                               "seq": 1, "persona_id": "QA", "ts": .string(e.ts)])
         #expect(log.last?["linked_task_id"] == .null)
-        #expect(try StatusState(snapshot: state.snapshot(cursor: 0), plan: w.spec).achievements == state.achievements)
+        #expect(try StatusState(snapshot: state.snapshot(), plan: w.spec).achievements == state.achievements)
     }
 
     @Test("migration of a ratified-shape HAIOS plan with live state: spec fields kept, ratified flags and live fields to the status, locked plan ratified")

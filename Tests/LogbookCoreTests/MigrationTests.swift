@@ -318,14 +318,14 @@ struct MigrationCoreTests {
         #expect(s.migratedFrom["final_execution_status"] == "FAILED")
         #expect(s.migratedFrom["source_sha256"] == .string(r.sourceDigest.description))
 
-        let snap = s.snapshot(cursor: 0)
+        let snap = s.snapshot()
         #expect(snap["payload"]?["migrated_from"]?["source_shape"] == "haios_v5")
         #expect(snap["payload"]?["tasks_status"]?.arrayValue?[1]["legacy"]?["retries_used"] == 2)
         #expect(snap["payload"]?["overall_status_summary"]?["task_counts"]?["DONE"] == 1)
         // Read back exactly.
         let back = try StatusState(snapshot: snap, plan: w.spec)
         #expect(back == s)
-        #expect(PrettyJSON.bytes(back.snapshot(cursor: 0)) == PrettyJSON.bytes(snap))
+        #expect(PrettyJSON.bytes(back.snapshot()) == PrettyJSON.bytes(snap))
     }
 
     @Test("checklist item states survive into the snapshot")
@@ -333,7 +333,7 @@ struct MigrationCoreTests {
         let (_, w) = try await migratedWorld(Self.flat)
         let s = try await w.book.state()
         #expect(s.tasks.map(\.status) == [.done, .inProgress, .pending])
-        let snap = s.snapshot(cursor: 0)
+        let snap = s.snapshot()
         #expect(snap["payload"]?["tasks_status"]?.arrayValue?[0]["legacy"]?["execution_checklist"] ==
                 [["index": 0, "item_id": "C1", "status": "DONE"], ["index": 1, "item_id": "C2", "status": "PENDING"]])
     }
@@ -388,7 +388,7 @@ struct MigrationCoreTests {
     @Test("the created path is unchanged: no migrated_from, no task legacy in its snapshot")
     func createdUnchanged() async throws {
         let w = try await Fixture.world()
-        let snap = try await w.book.state().snapshot(cursor: 0)
+        let snap = try await w.book.state().snapshot()
         #expect(snap["payload"]?["migrated_from"] == nil)
         #expect(snap["payload"]?["tasks_status"]?.arrayValue?.allSatisfy { $0["legacy"] == nil } == true)
     }

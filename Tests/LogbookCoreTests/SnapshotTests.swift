@@ -25,19 +25,19 @@ struct SnapshotTests {
         return w
     }
 
-    @Test("snapshot(cursor:) reads back to the same state")
+    @Test("snapshot() reads back to the same state, and records no store position")
     func roundTrip() async throws {
         let w = try await busyWorld()
         let state = try await w.book.state()
-        let snap = state.snapshot(cursor: 1234)
+        let snap = state.snapshot()
         let back = try StatusState(snapshot: snap, plan: w.spec)
         #expect(back == state)
-        #expect(StatusState.snapshotCursor(snap) == 1234)
+        #expect(snap["journal"]?["cursor"] == nil && snap["journal"]?["seq"]?.intValue == state.seq)
         // Through the bytes on disk as well.
         let bytes = PrettyJSON.bytes(snap)
         let again = try StatusState(snapshot: try JSONParser.parse(bytes), plan: w.spec)
         #expect(again == state)
-        #expect(PrettyJSON.bytes(again.snapshot(cursor: 1234)) == bytes)
+        #expect(PrettyJSON.bytes(again.snapshot()) == bytes)
     }
 
     @Test("the round trip holds at every seq of the journal")
@@ -46,7 +46,7 @@ struct SnapshotTests {
         var state = StatusState(plan: w.spec)
         for line in try await w.lines() {
             try state.apply(try Event(line: line))
-            let back = try StatusState(snapshot: try JSONParser.parse(PrettyJSON.bytes(state.snapshot(cursor: 7))), plan: w.spec)
+            let back = try StatusState(snapshot: try JSONParser.parse(PrettyJSON.bytes(state.snapshot())), plan: w.spec)
             #expect(back == state, "at seq \(state.seq)")
         }
     }
@@ -75,7 +75,7 @@ struct SnapshotTests {
         #expect(seq == 14)
         let end = try await w.store.read(Fixture.ref, from: 0, limit: Int.max).last!.end
         let replayed = try await w.replayed()
-        #expect(PrettyJSON.bytes(replayed.snapshot(cursor: end)) == bytes)
+        #expect(PrettyJSON.bytes(replayed.snapshot()) == bytes)
         let reopened = try await StatusBook.open(store: w.store, ref: Fixture.ref, plan: w.spec)
         #expect(try await reopened.snapshotBytes().bytes == bytes)
         #expect(PrettyJSON.bytes(try JSONParser.parse(bytes)) == bytes)
@@ -90,7 +90,7 @@ struct SnapshotTests {
     func shape() async throws {
         let w = try await busyWorld()
         let state = try await w.book.state()
-        let snap = state.snapshot(cursor: 99)
+        let snap = state.snapshot()
         #expect(snap["os_file_header"]?["schema_definition_id_ref"] == "HybridAI_OS_ExecutionStatus_Payload_v1.0")
         #expect(snap["os_file_header"]?["entity_type"] == "EXECUTION_STATUS")
         #expect(snap["os_file_header"]?["file_id"] == "exec_status_100")
@@ -123,7 +123,7 @@ struct SnapshotTests {
     @Test("a snapshot for another plan or with a wrong task list is refused")
     func refusesForeign() async throws {
         let w = try await busyWorld()
-        let snap = try await w.book.state().snapshot(cursor: 1)
+        let snap = try await w.book.state().snapshot()
         let other = PlanSpec(id: "EP-OTHER", tasks: w.spec.tasks)
         #expect(throws: LogbookError.self) { try StatusState(snapshot: snap, plan: other) }
         let fewer = PlanSpec(id: Fixture.planID, tasks: Array(w.spec.tasks.prefix(2)))
@@ -161,7 +161,7 @@ struct SnapshotTests {
             state.tasks[i].percent = c.percents[i]
         }
         #expect(state.completion == c.expected)
-        #expect(state.snapshot(cursor: 0)["payload"]?["overall_status_summary"]?["overall_completion_percentage"] == .number(c.expected))
+        #expect(state.snapshot()["payload"]?["overall_status_summary"]?["overall_completion_percentage"] == .number(c.expected))
     }
 
     @Test("completion through events: a waived task and a done task")

@@ -156,7 +156,7 @@ struct SnapshotTrustTests {
             #expect(try await book.state() == truth, "\(forgery.name) (\(sealing)): the opened state must be the journal's")
             // The reader replaced the forged file with the true state.
             let stored = try #require(try await w.store.loadSnapshot(Fixture.ref))
-            #expect(stored == PrettyJSON.bytes(truth.snapshot(cursor: try await journalEnd(w))), "\(forgery.name): the forged file should be rebuilt")
+            #expect(stored == PrettyJSON.bytes(truth.snapshot()), "\(forgery.name): the forged file should be rebuilt")
 
             let signer = forgery.probeSigner.isEmpty ? nil : Fixture.key(forgery.probeSigner)
             let outcome = await logbookError { _ = try await book.submit(forgery.probe, signer: signer) }
@@ -170,7 +170,7 @@ struct SnapshotTrustTests {
 
     // MARK: Proved snapshots
 
-    @Test("a sealed snapshot bound to the journal is the start: lines before its cursor are not read again")
+    @Test("a sealed snapshot bound to the journal is the start: lines before its seq are not read again")
     func provedSnapshotIsUsed() async throws {
         let w = try await world()
         try await w.book.writeSnapshot(sealedBy: Fixture.dev)
@@ -240,7 +240,7 @@ struct SnapshotTrustTests {
     @Test("a snapshot claiming a seq beyond the journal's end is replaced by the next reader")
     func snapshotAheadIsReplaced() async throws {
         let w = try await world()
-        var o = try await w.book.state().snapshot(cursor: 99_999).objectValue!
+        var o = try await w.book.state().snapshot().objectValue!
         Self.journal(&o) { $0["seq"] = 5000 }
         w.store.setRawSnapshot(Fixture.ref, PrettyJSON.bytes(.object(o)))
         _ = try await reopen(w)
@@ -258,7 +258,7 @@ struct SnapshotTrustTests {
         }
         _ = try await reopen(w)
         let truth = try await w.replayed()
-        #expect(try await w.store.loadSnapshot(Fixture.ref) == PrettyJSON.bytes(truth.snapshot(cursor: try await journalEnd(w))))
+        #expect(try await w.store.loadSnapshot(Fixture.ref) == PrettyJSON.bytes(truth.snapshot()))
     }
 
     // MARK: Freshness
@@ -293,14 +293,21 @@ struct SnapshotTrustTests {
         func createJournal(_ ref: JournalRef, genesis: [UInt8]) async throws { try await inner.createJournal(ref, genesis: genesis) }
         func journalExists(_ ref: JournalRef) async throws -> Bool { try await inner.journalExists(ref) }
         func read(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> [JournalLine] { try await inner.read(ref, from: cursor, limit: limit) }
-        func append(_ ref: JournalRef, from cursor: Int64, _ build: @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
+        func append(_ ref: JournalRef, from cursor: Int64, _ build: @escaping @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
             try await inner.append(ref, from: cursor, build)
         }
+        func head(_ ref: JournalRef) async throws -> JournalHead? { try await inner.head(ref) }
+        func changes(_ ref: JournalRef) -> AsyncStream<JournalHead> { inner.changes(ref) }
+        func seal(_ ref: JournalRef) async throws { try await inner.seal(ref) }
+        func isSealed(_ ref: JournalRef) async throws -> Bool { try await inner.isSealed(ref) }
+        func findings(_ ref: JournalRef) async throws -> [StoreFinding] { try await inner.findings(ref) }
         func loadSnapshot(_ ref: JournalRef) async throws -> [UInt8]? { try await inner.loadSnapshot(ref) }
         func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int) async throws {
             throw LogbookError(.io, "write exec_status_\(ref.g).txt: No space left on device (the disk is full)")
         }
-        func line(endingAt cursor: Int64, _ ref: JournalRef) async throws -> [UInt8]? { try await inner.line(endingAt: cursor, ref) }
+        func line(atSeq seq: Int, hint: Int64?, _ ref: JournalRef) async throws -> JournalLine? {
+            try await inner.line(atSeq: seq, hint: hint, ref)
+        }
     }
 
     @Test("a failed snapshot write is reported (warning on commit, error from writeSnapshot); the commit stands")

@@ -254,16 +254,20 @@ import Glibc
         let key = try ws.signingKey(for: "WORKER")
         let book = try await ws.book(file)
         let ref = file.journalRef
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for k in 0..<24 {
-                group.addTask {
-                    _ = try? await book.submit(EventRequest(type: .achievement, task: "T1", persona: "WORKER", data: ["summary": .string("n\(k)")]), signer: key)
+        // Six waves of four writers (each wave commits at least once, so at least six syncs run
+        // whatever the batching), with readers racing every wave.
+        for wave in 0..<6 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for k in 0..<4 {
+                    group.addTask {
+                        _ = try? await book.submit(EventRequest(type: .achievement, task: "T1", persona: "WORKER", data: ["summary": .string("n\(wave)-\(k)")]), signer: key)
+                    }
+                    group.addTask {
+                        for _ in 0..<4 { _ = try await ws.store.read(ref, from: 0, limit: 1 << 20) }
+                    }
                 }
-                group.addTask {
-                    for _ in 0..<4 { _ = try await ws.store.read(ref, from: 0, limit: 1 << 20) }
-                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
         #expect(ops.failSync.withLock { $0 } >= 3, "some syncs should have failed (and poisoned the handle)")
         #expect(ops.misuse.withLock { $0 } == [])

@@ -4,7 +4,8 @@ extension LogbookError.Code {
     ///
     /// 0 ok · 1 internal error · 2 bad input or usage · 3 refused by a rule · 4 not found ·
     /// 5 signature or key · 6 verification failed or data damaged · 7 I/O · 8 unsupported
-    /// environment (a workspace on a network file system).
+    /// environment (a workspace on a network file system) · 9 indeterminate (a write whose
+    /// durability is unknown: retry with the same idempotency key).
     public var exitCode: Int32 {
         switch self {
         case .badInput, .invalidPlan, .usage: 2
@@ -14,6 +15,7 @@ extension LogbookError.Code {
         case .corrupt: 6
         case .io: 7
         case .unsupported: 8
+        case .indeterminate: 9
         default: 1
         }
     }

@@ -32,6 +32,11 @@ public struct LogbookError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let corrupt = Code(rawValue: "corrupt")
         /// The operating system refused (disk full, I/O error, permissions).
         public static let io = Code(rawValue: "io")
+        /// The write's outcome is not known: the bytes were written but making them durable
+        /// failed (a failed `fdatasync`). Nothing was acknowledged and the store never shows
+        /// the event, but a crash may still have kept it on disk, so a retry must reuse the same
+        /// idempotency key: it then returns the event if it did land, or appends it once.
+        public static let indeterminate = Code(rawValue: "indeterminate")
         /// The environment cannot keep Logbook's promises (a workspace on a network file system).
         public static let unsupported = Code(rawValue: "unsupported")
         /// A command line that does not parse (unknown verb or option, missing or malformed value).
@@ -79,5 +84,16 @@ public struct LogbookError: Error, Sendable, CustomStringConvertible, Equatable 
         if e.plan == nil { e.plan = plan }
         if e.task == nil { e.task = task }
         return e
+    }
+}
+
+extension LogbookError {
+    /// The error for bytes that were written but could not be made durable (a failed sync).
+    ///
+    /// - Parameters:
+    ///   - what: the file or table, as the message names it.
+    ///   - cause: the system's own words for the failure.
+    public static func indeterminate(_ what: String, _ cause: String, plan: String?) -> LogbookError {
+        LogbookError(.indeterminate, "\(what): \(cause); the events were written but not made durable, so they were not acknowledged and will not be shown; whether they survive a crash is unknown, so retry with the same idempotency key (a retry returns the event if it landed, or appends it once)", plan: plan)
     }
 }

@@ -4,9 +4,11 @@
 /// (per-suite tests, the failure history, lifecycle, counts, the `journal` object) are extension
 /// fields with names of their own (docs/FORMAT.md §7 lists which is which).
 ///
-/// It is derived: ``snapshot(cursor:)`` of the state at seq N is the same bytes however the state
-/// was reached, and ``init(snapshot:plan:)`` reads it back exactly, so readers can start from it
-/// and replay only the journal tail.
+/// It is derived: ``snapshot()`` of the state at seq N is the same bytes however the state was
+/// reached and whatever backend holds the journal (its `journal` section records seq and head
+/// hash, never a backend's position), and ``init(snapshot:plan:)`` reads it back exactly, so
+/// readers can start from it and replay only the journal tail (``JournalStore/line(atSeq:hint:_:)``
+/// finds where that tail starts).
 extension StatusState {
     public static let snapshotSchemaID = "HybridAI_OS_ExecutionStatus_Payload_v1.0"
     public static let snapshotEntityType = "EXECUTION_STATUS"
@@ -71,7 +73,13 @@ extension StatusState {
         ]))
     }
 
-    public func snapshot(cursor: Int64) -> JSONValue {
+    /// The snapshot as it was before issue 10, when it recorded a file offset: the offset is no
+    /// longer written (snapshot bytes are the same on every backend), so this is ``snapshot()``.
+    @available(*, deprecated, renamed: "snapshot()", message: "the snapshot no longer records a cursor")
+    public func snapshot(cursor: Int64) -> JSONValue { snapshot() }
+
+    /// The snapshot document of this state.
+    public func snapshot() -> JSONValue {
         func opt(_ s: String?) -> JSONValue { JSONValue(s) }
         func optInt(_ n: Int?) -> JSONValue { n.map { .number(Double($0)) } ?? .null }
         var counts = JSONObject()
@@ -167,7 +175,6 @@ extension StatusState {
             ("journal", .object(JSONObject([
                 ("seq", .number(Double(seq))),
                 ("head_hash", opt(head?.description)),
-                ("cursor", .number(Double(cursor))),
                 ("events_by_type", .object(typeCounts)),
                 ("unsigned_events", .number(Double(unsignedCount))),
                 ("personas", .object(personaObj)),
@@ -178,7 +185,8 @@ extension StatusState {
         ])))
     }
 
-    /// Reads a snapshot back; returns the state and the journal cursor it reflects.
+    /// Reads a snapshot back (a `journal.cursor` member that snapshots before issue 10 carried is
+    /// ignored).
     public init(snapshot v: JSONValue, plan: PlanSpec) throws(LogbookError) {
         func bad(_ what: String) -> LogbookError { LogbookError(.corrupt, "snapshot: \(what)", plan: plan.id) }
         guard let payload = v["payload"], let journal = v["journal"]?.objectValue,
@@ -240,10 +248,5 @@ extension StatusState {
             t.legacy = tv["legacy"]?.objectValue ?? JSONObject()
             tasks[i] = t
         }
-    }
-
-    /// The journal cursor a snapshot reflects.
-    public static func snapshotCursor(_ v: JSONValue) -> Int64? {
-        v["journal"]?["cursor"]?.intValue.map(Int64.init)
     }
 }

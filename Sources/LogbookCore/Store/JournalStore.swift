@@ -25,30 +25,84 @@ public struct JournalLine: Sendable {
     }
 }
 
-/// The storage contract every backend meets (files, memory, PostgreSQL); the conformance suite
-/// in the tests is its executable definition.
+/// The storage contract every backend meets (files, memory, PostgreSQL). Its executable
+/// definition is the `LogbookStoreConformance` library, which every backend's tests run.
 ///
-/// Stores keep lines; they do not interpret events. The writer (``StatusBook``) checks rules,
-/// chains and signs; the store gives it exclusive, durable appends and ordered reads.
+/// Stores keep lines; they do not interpret events, except for the top-level `"seq"` and
+/// `"hash"` members of a line (``JournalHead``), which every envelope version keeps. The writer
+/// (``StatusBook``) checks rules, chains and signs; the store gives it exclusive, durable
+/// appends and ordered reads of durable lines.
+///
+/// **Durable lines only.** Every read (``read(_:from:limit:)``, ``head(_:)``,
+/// ``line(atSeq:hint:_:)``, the lines `append` hands to `build`, ``changes(_:)``) returns only
+/// lines whose append has made them durable: a reader in this process or another never sees a
+/// line that a crash or a failed sync could still take back. A line the store could not make
+/// durable is never returned later either.
+///
+/// **Positions.** A position (``JournalLine/end``, ``JournalHead/end``, the `from` of reads and
+/// appends) is opaque and backend-specific: a byte offset in the journal's text for files and
+/// memory, seq + 1 for SQL. Nothing a store writes into shared bytes (snapshots, reports,
+/// checkpoints) may contain one; 0 is always the start.
 public protocol JournalStore: Sendable {
-    /// Creates a journal whose first line is `genesis`. Throws `.alreadyExists` if there is one.
+    /// Creates a journal whose first line is `genesis` (ending in a newline), durably.
+    ///
+    /// - Throws: `.alreadyExists` if there is one; nothing is changed then.
     func createJournal(_ ref: JournalRef, genesis: [UInt8]) async throws
 
     /// Whether the journal exists.
     func journalExists(_ ref: JournalRef) async throws -> Bool
 
-    /// Complete lines from `cursor` on, at most about `limit` bytes (at least one line if any).
-    /// An empty result means the end. Never returns a partial line.
+    /// Complete durable lines from position `cursor` on, in order, at most about `limit` bytes
+    /// (at least one line if there is any). An empty result means the durable end. Never returns
+    /// a partial line.
+    ///
+    /// - Throws: `.notFound` if there is no journal.
     func read(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> [JournalLine]
 
     /// Appends under mutual exclusion with every other writer, in this process and any other.
     ///
     /// While holding exclusion the store calls `build` once with the lines after `cursor` that
     /// the caller has not seen, in order; `build` returns the lines to append, each ending in a
-    /// newline (possibly none). The call returns the cursor after the appended lines only when
-    /// they are durable. If `build` throws, nothing is written.
+    /// newline (possibly none). The call returns the position after the appended lines only when
+    /// they are durable; they become visible to readers at the same moment, not before.
+    ///
+    /// - Throws: whatever `build` throws, with nothing written. `.locked` after ``seal(_:)`` when
+    ///   `build` returned lines (it is still called, so a writer's own refusal comes first).
+    ///   `.io` when the bytes could not be written (nothing was written: the store cut any
+    ///   partial bytes). `.indeterminate` when the bytes were written but the sync failed: the
+    ///   lines are not acknowledged and are never returned by a later read of this store, but a
+    ///   crash may still have made them durable, so a retry must reuse the idempotency key.
     func append(_ ref: JournalRef, from cursor: Int64,
-                _ build: @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64
+                _ build: @escaping @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64
+
+    /// The last durable line's seq, chain hash and end, read without reading the journal from the
+    /// start (files read backwards from the durable end). Nil when the journal holds no complete
+    /// line with top-level `seq` and `hash` at its end.
+    ///
+    /// - Throws: `.notFound` if there is no journal.
+    func head(_ ref: JournalRef) async throws -> JournalHead?
+
+    /// The heads as the durable end advances: first the head when the stream starts, then a head
+    /// each time the durable end moves (appends by this process or another). Heads may be
+    /// coalesced (a consumer reads the lines it missed by position); the same head is not
+    /// repeated. The stream finishes when the consumer's task is cancelled or the consumer
+    /// stops iterating (every thread, watch and descriptor it used is released), or at once if
+    /// there is no journal.
+    func changes(_ ref: JournalRef) -> AsyncStream<JournalHead>
+
+    /// Seals the journal for archive: makes everything durable in the store's final form (files:
+    /// the live file moves into a last segment) and marks it sealed, durably. Afterwards every
+    /// ``append(_:from:_:)`` throws `.locked`; reads go on. Sealing a sealed journal does nothing.
+    ///
+    /// - Throws: `.refused` while findings stand in the way (a torn tail: run `logbook recover`).
+    func seal(_ ref: JournalRef) async throws
+
+    /// Whether ``seal(_:)`` has sealed the journal.
+    func isSealed(_ ref: JournalRef) async throws -> Bool
+
+    /// What the store found in its own data that is not a journal line: a torn tail awaiting
+    /// recovery, a segment that cannot be used. Empty when all is well. Cheap (no full read).
+    func findings(_ ref: JournalRef) async throws -> [StoreFinding]
 
     /// The stored snapshot bytes, if any.
     func loadSnapshot(_ ref: JournalRef) async throws -> [UInt8]?
@@ -60,10 +114,17 @@ public protocol JournalStore: Sendable {
     /// seq (and `write.replaceLater` is false); durably only if `write.durable`.
     func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws
 
-    /// The line (without its newline) that ends exactly at `cursor`, read cheaply (a small read
-    /// before the cursor, not a scan from the start); nil when the store cannot tell cheaply or
-    /// no line ends there. ``StatusBook`` uses it to bind a snapshot to the journal.
-    func line(endingAt cursor: Int64, _ ref: JournalRef) async throws -> [UInt8]?
+    /// The durable line whose top-level `seq` is `seq`, with the position after it, found without
+    /// reading the journal from the start (files: a binary search of the live file, or one
+    /// rotated segment decoded). `hint` is a position this store gave out earlier (a
+    /// ``JournalLine/end``) that the caller believes ends that line; the store checks it and
+    /// searches if it is wrong or nil. Never another seq's line; nil when there is none (or, in
+    /// a journal edited out of seq order, when the search misses it): a caller then reads from
+    /// the start.
+    ///
+    /// ``StatusBook`` uses it to prove a snapshot (which records seq and head hash only) against
+    /// the journal; the caller checks the line's hash itself.
+    func line(atSeq seq: Int, hint: Int64?, _ ref: JournalRef) async throws -> JournalLine?
 }
 
 /// How a snapshot is stored.
@@ -86,9 +147,6 @@ extension JournalStore {
     public func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws {
         try await storeSnapshot(ref, bytes, seq: seq)
     }
-
-    /// A backend that cannot read backwards cheaply: every snapshot is replayed from the start.
-    public func line(endingAt cursor: Int64, _ ref: JournalRef) async throws -> [UInt8]? { nil }
 }
 
 extension JournalStore {

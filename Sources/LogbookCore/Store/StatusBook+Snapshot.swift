@@ -41,7 +41,7 @@ extension StatusBook {
             if let end = try? await replay(store: store, ref: ref, into: &s, from: cursor, keys: keys) {
                 return Loaded(genesis: genesis, state: s, cursor: end, snapshotSeq: state.seq, snapshotCursor: cursor, snapshot: .trusted)
             }
-            why = "the journal after its cursor does not follow from it"
+            why = "the journal after its seq does not follow from it"
         case .failure(let reason):
             why = reason.message
         }
@@ -69,28 +69,30 @@ extension StatusBook {
 
     struct Unproved: Error { var message: String }
 
-    /// The state a stored snapshot records and its cursor, if the snapshot is proved: its seal
-    /// verifies with a key the genesis trusts, and the line ending at its cursor is the event
-    /// with its seq and head hash (whose hash matches its content).
+    /// The state a stored snapshot records and the position after its seq's line, if the
+    /// snapshot is proved: its seal verifies with a key the genesis trusts, and the journal's
+    /// line at its seq (found by the store: ``JournalStore/line(atSeq:hint:_:)``) is the event
+    /// with its head hash, whose hash matches its content. The snapshot records no position, so
+    /// there is nothing in it to trust but seq and hash: a store that cannot find the line
+    /// cheaply, or finds another, means "not proved" and a replay from seq 0.
     static func provedSnapshot(_ bytes: [UInt8]?, store: any JournalStore, ref: JournalRef, plan: PlanSpec,
                                genesis: Event) async -> Result<(StatusState, Int64), Unproved> {
         guard let bytes else { return .failure(Unproved(message: "there is none")) }
         guard let json = try? JSONParser.parse(bytes) else { return .failure(Unproved(message: "it is not JSON")) }
         if let problem = SnapshotSeal.problem(json, genesis: genesis) { return .failure(Unproved(message: problem)) }
-        guard let cursor = StatusState.snapshotCursor(json), cursor > 0 else { return .failure(Unproved(message: "journal.cursor is missing")) }
         let state: StatusState
         do { state = try StatusState(snapshot: SnapshotSeal.unsealed(json), plan: plan) } catch {
             return .failure(Unproved(message: error.message))
         }
         guard state.planDigest == genesis.prev else { return .failure(Unproved(message: "its plan digest is not the genesis'")) }
-        guard let line = try? await store.line(endingAt: cursor, ref),
-              let e = try? Event(line: line) else {
-            return .failure(Unproved(message: "no journal line ends at its cursor \(cursor) (or the store cannot read it cheaply)"))
+        guard let line = try? await store.line(atSeq: state.seq, hint: nil, ref),
+              let e = try? Event(line: line.bytes) else {
+            return .failure(Unproved(message: "the store has no journal line at its seq \(state.seq) (or cannot find it cheaply)"))
         }
         guard e.seq == state.seq, e.hash == state.head, e.computedHash == e.hash else {
-            return .failure(Unproved(message: "the journal line at its cursor is seq \(e.seq) \(e.hash), not seq \(state.seq) \(state.head?.description ?? "none")"))
+            return .failure(Unproved(message: "the journal line at its seq is seq \(e.seq) \(e.hash), not seq \(state.seq) \(state.head?.description ?? "none")"))
         }
-        return .success((state, cursor))
+        return .success((state, line.end))
     }
 
     /// Whether the genesis records `key` as its persona's key (so a seal by it is provable).
@@ -118,7 +120,7 @@ extension StatusBook {
     /// stored snapshot claiming a seq beyond the journal's end is replaced too (its claim is
     /// false). Failures are reported through ``Options/warn`` only: reading goes on.
     func rebuildSnapshot(replacing stored: [UInt8]?) async {
-        let (doc, seq) = inner.withLock { i in (i.state.snapshot(cursor: i.cursor), i.state.seq) }
+        let (doc, seq) = inner.withLock { i in (i.state.snapshot(), i.state.seq) }
         let bytes = PrettyJSON.bytes(doc)
         if let stored, SnapshotSeal.unsealedBytes(stored) == bytes { return }
         let claimsLater = stored.flatMap(SnapshotSeal.storedSeq).map { $0 > seq } ?? false

@@ -9,15 +9,20 @@ import Synchronization
 ///
 /// - Exclusion: `flock(LOCK_EX)` on the journal file between processes, plus a mutex between
 ///   tasks of one process.
-/// - Durability: the lines are written under the lock, the lock is released, then `fdatasync`
-///   runs; the call returns only after it succeeded. Writers in other processes sync the same
-///   file concurrently, so the kernel's journal commits their data together (group commit
-///   across processes); ``StatusBook`` batches within a process.
+/// - Durability: the lines are written and `fdatasync`ed under the lock; the call returns only
+///   after the sync succeeded. ``StatusBook`` batches the events of one process into one append
+///   (group commit).
+/// - Durable reads: readers take `LOCK_SH` on a second descriptor while they read the size and
+///   the lines, so they wait for a writer's write + sync and never see a line whose sync has not
+///   completed; a line whose sync failed is cut under the lock before anyone can read it.
+/// - Blocking calls (flock, pread, write, fdatasync) run on NIO's blocking thread pool
+///   (``Blocking``), never on Swift's cooperative threads; `build` runs there too, under the lock.
 /// - Recovery: a partial last line can only come from a writer that died mid-write (writers hold
 ///   the lock while writing), so the next writer cuts it off, keeps a copy beside the journal
 ///   and logs what it removed. Damage anywhere else is left for `verify` to report.
-/// - An `fdatasync` failure is never retried into a success: the handle is poisoned and closed,
-///   and the next call reopens the file and re-reads it.
+/// - An `fdatasync` failure is never retried into a success: the written bytes are cut, the
+///   handle is poisoned and closed, the call throws `.indeterminate`, and the next call reopens
+///   the file and re-reads it.
 /// - Rotation: once the live file reaches `rotateBytes`, the next writer moves its lines into a
 ///   gzip segment listed in `exec_status_<g>.segments.json` and empties it (see
 ///   `FileJournalStore+Rotation.swift`). Readers see one continuous text across segments and
@@ -30,6 +35,8 @@ public final class FileJournalStore: JournalStore {
     /// Live journal size that triggers a rotation into a gzip segment.
     public let rotateBytes: Int64
     let handles = Mutex<[JournalRef: Handle]>([:])
+    /// The running change streams (``changes(_:)``).
+    let watches = Mutex(WatchTable())
 
     /// The open descriptors of one journal. Their lifetime is this object's: they are closed in
     /// `deinit`, when the last user (the store's table, a reader, a writer holding the lock) lets
@@ -109,8 +116,10 @@ public final class FileJournalStore: JournalStore {
     }
 
     public func createJournal(_ ref: JournalRef, genesis: [UInt8]) async throws {
-        try AtomicFile(ops: ops).create(journalPath(ref), genesis, mode: 0o644)
-        _ = try handle(ref)
+        try await Blocking.run { [self] in
+            try AtomicFile(ops: ops).create(journalPath(ref), genesis, mode: 0o644)
+            _ = try handle(ref)
+        }
     }
 
     public func journalExists(_ ref: JournalRef) async throws -> Bool {
@@ -118,11 +127,21 @@ public final class FileJournalStore: JournalStore {
     }
 
     public func read(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> [JournalLine] {
+        try await Blocking.run { [self] in try readDurable(ref, from: cursor, limit: limit) }
+    }
+
+    /// Durable lines from `cursor`: under `LOCK_SH`, so no writer is between its write and its sync.
+    func readDurable(_ ref: JournalRef, from cursor: Int64, limit: Int) throws -> [JournalLine] {
+        try shared(ref) { h, m, size in try lines(ref, h, m, from: cursor, limit: limit, liveSize: size).lines }
+    }
+
+    /// Runs `body` holding `LOCK_SH` on the journal, with the manifest and the live file's size:
+    /// everything up to that size is durable (writers hold `LOCK_EX` across write and sync).
+    func shared<T>(_ ref: JournalRef, _ body: (Handle, SegmentManifest, Int64) throws -> T) throws -> T {
         let h = try handle(ref)
         try ops.flock(h.readFD, LOCK_SH)
         defer { try? ops.flock(h.readFD, LOCK_UN) }
-        let m = try manifest(ref, h)
-        return try lines(ref, h, m, from: cursor, limit: limit, liveSize: try ops.size(h.fd)).lines
+        return try body(h, try manifest(ref, h), try ops.size(h.fd))
     }
 
     /// Complete lines of the live file from `cursor` (an offset in the journal's text, where the
@@ -145,17 +164,24 @@ public final class FileJournalStore: JournalStore {
                 try ops.pread(h.fd, UnsafeMutableRawBufferPointer(rebasing: buf[0..<want]), at)
             }
             if n == 0 { break }
-            _ = splitter.split(chunk[0..<n], at: base + at, into: &lines, total: &total)
+            // Stop after the line that reaches `limit`: a page holds about `limit` bytes, not a chunk's worth.
+            if splitter.split(chunk[0..<n], at: base + at, into: &lines, total: &total, stopAt: limit) != nil { return (lines, []) }
             at += Int64(n)
-            if total >= limit, !lines.isEmpty { return (lines, []) }
         }
         return (lines, splitter.pending)
     }
 
     public func append(_ ref: JournalRef, from cursor: Int64,
-                       _ build: @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
+                       _ build: @escaping @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
+        let end = try await Blocking.run { [self] in try appendDurably(ref, from: cursor, build) }
+        notifyWatchers(ref)
+        return end
+    }
+
+    /// Writes and syncs under the lock (see the type's documentation); returns the end.
+    func appendDurably(_ ref: JournalRef, from cursor: Int64, _ build: ([JournalLine]) throws -> [[UInt8]]) throws -> Int64 {
         let h = try handle(ref)
-        let end: Int64 = try h.exclusive.withLock { _ in
+        return try h.exclusive.withLock { _ in
             try ops.flock(h.fd, LOCK_EX)
             defer { try? ops.flock(h.fd, LOCK_UN) }
             var m = try finishRotation(ref, h, try manifest(ref, h))
@@ -169,8 +195,12 @@ public final class FileJournalStore: JournalStore {
                 size = try ops.size(h.fd)
             }
             let base = m.liveBase(liveSize: size)
+            // `build` first: the writer's own refusal (the plan is ARCHIVED) says more than ours.
             let add = try build(newer)
             if add.isEmpty { return base + size }
+            guard !m.sealed else {
+                throw LogbookError(.locked, "the journal of \(ref) is sealed (the plan is archived); nothing was written", plan: ref.planID)
+            }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(add.reduce(0) { $0 + $1.count })
             for l in add { bytes.append(contentsOf: l) }
@@ -183,13 +213,19 @@ public final class FileJournalStore: JournalStore {
                 e.message += "; the events were not written and nothing was acknowledged"
                 throw e
             }
+            do throws(LogbookError) { try ops.fdatasync(h.fd) } catch {
+                // Never retried into a success (the kernel may have dropped the dirty pages). The
+                // bytes are cut before the lock is released, so no reader ever sees them; the
+                // handle is dropped so the next call reopens and re-reads the file.
+                let cut = (try? ops.ftruncate(h.fd, size)) != nil
+                poison(ref, h)
+                if !cut {
+                    logger.critical("could not cut \(bytes.count) unsynced bytes at offset \(size) of \(Paths.fileName(of: h.path)) after a failed fdatasync; a reader may see those events, which a crash can still lose")
+                }
+                throw LogbookError.indeterminate(Paths.fileName(of: h.path), error.message, plan: ref.planID)
+            }
             return base + size + Int64(bytes.count)
         }
-        do { try ops.fdatasync(h.fd) } catch {
-            poison(ref, h)
-            throw LogbookError(.io, "\(Paths.fileName(of: h.path)): \(error.message); the events were not acknowledged and the journal will be re-read", plan: ref.planID)
-        }
-        return end
     }
 
     /// Cuts a partial last line left by a writer that died mid-write; keeps a copy of it.
@@ -233,24 +269,19 @@ public final class FileJournalStore: JournalStore {
         }
     }
 
-    /// Bytes after the last newline (a torn tail not yet cut), without taking the lock.
+    /// Bytes after the last newline (a torn tail not yet cut), without taking the lock. Blocks
+    /// the calling thread: async callers use ``findings(_:)`` (kind ``StoreFinding/Kind/tornTail``).
     public func tornTailBytes(_ ref: JournalRef) throws -> Int {
         let h = try handle(ref)
         let size = try ops.size(h.fd)
-        var scan = size
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while scan > 0 {
-            let from = max(0, scan - Int64(buf.count))
-            let n = try buf.withUnsafeMutableBytes { b in
-                try ops.pread(h.fd, UnsafeMutableRawBufferPointer(rebasing: b[0..<Int(scan - from)]), from)
-            }
-            if let i = buf[0..<n].lastIndex(of: 0x0A) { return Int(size - (from + Int64(i) + 1)) }
-            scan = from
-        }
-        return Int(size)
+        return Int(size - (try completeEnd(h, size: size)))
     }
 
     public func loadSnapshot(_ ref: JournalRef) async throws -> [UInt8]? {
+        try await Blocking.run { [self] in try loadSnapshotNow(ref) }
+    }
+
+    func loadSnapshotNow(_ ref: JournalRef) throws -> [UInt8]? {
         let path = snapshotPath(ref)
         let fd: Int32
         do throws(LogbookError) { fd = try ops.openRegular(path, O_RDONLY, 0) } catch where error.code == .notFound { return nil }
@@ -292,38 +323,18 @@ public final class FileJournalStore: JournalStore {
     /// loss the file may be old, empty or torn, and the next reader or writer, which never trusts
     /// a snapshot it cannot prove (see `StatusBook`), rebuilds it from the journal.
     public func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws {
+        try await Blocking.run { [self] in try storeSnapshotNow(ref, bytes, seq: seq, write) }
+    }
+
+    func storeSnapshotNow(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) throws {
         let lockPath = "\(directory)/.exec_status_\(ref.g).snapshot.lock"
         let lfd = try ops.openRegular(lockPath, O_RDWR | O_CREAT, 0o644)
         defer { ops.close(lfd) }
         try ops.flock(lfd, LOCK_EX)
         defer { try? ops.flock(lfd, LOCK_UN) }
-        if !write.replaceLater, let current = try? await loadSnapshot(ref), let s = SnapshotSeal.storedSeq(current), s > seq {
+        if !write.replaceLater, let current = try? loadSnapshotNow(ref), let s = SnapshotSeal.storedSeq(current), s > seq {
             return
         }
         try AtomicFile(ops: ops).write(snapshotPath(ref), bytes, mode: 0o644, durable: write.durable)
-    }
-
-    /// The line that ends exactly at `cursor` (its bytes without the newline), read with one
-    /// small `pread` from the live file; nil when `cursor` is not inside the live file (it is in
-    /// a rotated segment, or at its very start) or no line ends there.
-    public func line(endingAt cursor: Int64, _ ref: JournalRef) async throws -> [UInt8]? {
-        let h = try handle(ref)
-        try ops.flock(h.readFD, LOCK_SH)
-        defer { try? ops.flock(h.readFD, LOCK_UN) }
-        let m = try manifest(ref, h)
-        let size = try ops.size(h.fd)
-        let base = m.liveBase(liveSize: size)
-        guard cursor > base, cursor - base <= size else { return nil }
-        let end = cursor - base
-        // Most lines are a few hundred bytes: a small window first, wider only if needed.
-        for width in [4096, Event.maxLineBytes + 1, Event.maxGenesisLineBytes + 1] {
-            let from = max(0, end - Int64(width))
-            let window = try readRange(h.fd, from: from, count: end - from)
-            guard window.count == Int(end - from), window.last == 0x0A else { return nil }
-            let body = window.dropLast()
-            if let nl = body.lastIndex(of: 0x0A) { return Array(body[(nl + 1)...]) }
-            if from == 0 { return Array(body) }
-        }
-        return nil
     }
 }

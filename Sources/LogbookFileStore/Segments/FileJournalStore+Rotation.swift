@@ -28,19 +28,22 @@ extension FileJournalStore {
         if let previous = m.segments.last {
             tree = try MerkleAccumulator(size: previous.treeSize, compactRange: previous.compactRange)
         }
-        // One parse per line: the tree needs every hash; the manifest the first and last event.
-        var first: Event?, last: Event?
+        // The tree needs every line's hash, the manifest the first and last seq: read from each
+        // line's top-level "seq" and "hash" only (whatever the envelope's version).
+        var first: (seq: Int, hash: Digest256)?, last: (seq: Int, hash: Digest256)?
         var lineStart = 0
         for i in bytes.indices where bytes[i] == 0x0A {
-            let e = try Event(line: Array(bytes[lineStart..<i]))
-            if first == nil {
-                guard tree.size == e.seq else {
-                    throw LogbookError(.corrupt, "the live journal of \(ref) starts at seq \(e.seq), but its segments end at seq \(tree.size - 1)", plan: ref.planID, seq: e.seq)
-                }
-                first = e
+            guard let (seq, text) = JournalHead.seqAndHash(Array(bytes[lineStart..<i])), let hash = Digest256(text) else {
+                throw LogbookError(.corrupt, "the live journal of \(ref) holds a line at offset \(lineStart) without a top-level seq and sha256 hash; run `logbook verify`", plan: ref.planID)
             }
-            tree.append(leafData: e.hash.bytes)
-            last = e
+            if first == nil {
+                guard tree.size == seq else {
+                    throw LogbookError(.corrupt, "the live journal of \(ref) starts at seq \(seq), but its segments end at seq \(tree.size - 1)", plan: ref.planID, seq: seq)
+                }
+                first = (seq, hash)
+            }
+            tree.append(leafData: hash.bytes)
+            last = (seq, hash)
             lineStart = i + 1
         }
         guard let first, let last else { return m }
@@ -102,30 +105,6 @@ extension FileJournalStore {
 
     func writeManifest(_ ref: JournalRef, _ m: SegmentManifest) throws {
         try AtomicFile(ops: ops).write(manifestPath(ref), PrettyJSON.bytes(m.json), mode: 0o644)
-    }
-
-    /// Moves whatever the live file holds into a final segment now (archive), whatever its size.
-    /// Returns the manifest; the live file is empty afterwards.
-    public func sealLive(_ ref: JournalRef) throws -> SegmentManifest {
-        let h = try handle(ref)
-        return try h.exclusive.withLock { _ throws -> SegmentManifest in
-            try ops.flock(h.fd, LOCK_EX)
-            defer { try? ops.flock(h.fd, LOCK_UN) }
-            var m = try finishRotation(ref, h, try manifest(ref, h))
-            let size = try ops.size(h.fd)
-            let tail = try tornTailBytes(ref)
-            guard tail == 0 else {
-                throw LogbookError(.refused, "the journal of \(ref) ends with \(tail) bytes of a torn line; run `logbook recover` first", plan: ref.planID)
-            }
-            if size > 0 {
-                m = try rotate(ref, h, m, liveSize: size, strict: true)
-                let left = try ops.size(h.fd)
-                if m.rotating || left != 0 {
-                    throw LogbookError(.io, "could not move the live journal of \(ref) into a segment (see the log)", plan: ref.planID)
-                }
-            }
-            return m
-        }
     }
 
     /// The segment manifest as stored (empty if the journal was never rotated).

@@ -122,7 +122,7 @@ extension FileJournalStore {
             guard reader.digest.hex == seg.sha256 else {
                 throw LogbookError(.corrupt, "\(seg.file) holds other bytes than its manifest entry lists (sha256 \(reader.digest.hex), listed \(seg.sha256)): it was edited or replaced", plan: ref.planID)
             }
-            if let lastLine = out.last, let e = try? Event(line: lastLine.bytes), e.seq != seg.lastSeq || e.hash.description != seg.lastHash {
+            if let lastLine = out.last, let e = JournalHead.seqAndHash(lastLine.bytes), e.seq != seg.lastSeq || e.hash != seg.lastHash {
                 throw LogbookError(.corrupt, "\(seg.file) ends at seq \(e.seq) (\(e.hash)), its manifest entry says seq \(seg.lastSeq) (\(seg.lastHash))", plan: ref.planID)
             }
         }

@@ -45,10 +45,14 @@ public struct SegmentManifest: Sendable, Equatable {
     public var segments: [Segment] = []
     /// True from the manifest write that adds the last segment until the live file is emptied.
     public var rotating = false
+    /// Set by archive's seal (``FileJournalStore/seal(_:)``) once every line is in a segment:
+    /// every later append is refused (`.locked`). Written only when true.
+    public var sealed = false
 
-    public init(segments: [Segment] = [], rotating: Bool = false) {
+    public init(segments: [Segment] = [], rotating: Bool = false, sealed: Bool = false) {
         self.segments = segments
         self.rotating = rotating
+        self.sealed = sealed
     }
 
     /// Bytes of the journal's text held by segments.
@@ -63,7 +67,7 @@ public struct SegmentManifest: Sendable, Equatable {
     }
 
     public var json: JSONValue {
-        .object(JSONObject([
+        var o = JSONObject([
             ("format", "logbook-segments-1"),
             ("rotating", .bool(rotating)),
             ("segments", .array(segments.map { s in
@@ -75,7 +79,9 @@ public struct SegmentManifest: Sendable, Equatable {
                     ("compact_range", .array(s.compactRange.map { .string($0.description) })),
                 ]))
             })),
-        ]))
+        ])
+        if sealed { o["sealed"] = true }
+        return .object(o)
     }
 
     public init(bytes: [UInt8], name: String) throws {
@@ -87,6 +93,7 @@ public struct SegmentManifest: Sendable, Equatable {
             throw LogbookError(.corrupt, "\(name) is not a segment manifest (format logbook-segments-1 with segments[])")
         }
         rotating = v["rotating"]?.boolValue ?? false
+        sealed = v["sealed"]?.boolValue ?? false
         var expectStart: Int64 = 0
         var expectSeq = 0
         for (i, s) in list.enumerated() {

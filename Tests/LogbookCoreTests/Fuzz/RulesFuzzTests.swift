@@ -44,7 +44,7 @@ import Testing
                                signer: ["SUPERVISOR", "DEV", "QA", "REVIEWER1"].contains(persona) ? Fixture.key(persona) : nil)
             var s = state
             try s.apply(e)
-            _ = s.snapshot(cursor: 0)
+            _ = s.snapshot()
             return .accepted
         }
         #expect(r.accepted > Fuzzer.inputs / 200 && r.rejected > Fuzzer.inputs / 10)

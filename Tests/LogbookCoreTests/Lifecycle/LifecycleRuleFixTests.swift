@@ -42,7 +42,7 @@ import Testing
             #expect(s.completion < 100, "\(ending): completion \(s.completion) with T2 \(s.task("T2")!.status)")
             #expect(s.task("T2")!.effectivePercent < 100)
             // The snapshot (what HAIOS tools read) says the same.
-            let snap = s.snapshot(cursor: 0)
+            let snap = s.snapshot()
             let pct = snap["payload"]?["overall_status_summary"]?["overall_completion_percentage"]?.doubleValue ?? 100
             #expect(pct < 100)
         }

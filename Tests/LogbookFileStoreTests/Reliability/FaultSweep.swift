@@ -119,7 +119,9 @@ enum FaultSweep {
             return false
         }
         let text = le.description
-        var ok = !le.message.isEmpty && le.code == .io
+        // A failed sync (or a crash at it) after the bytes were written is indeterminate, not io.
+        let syncFault = o.kind == .eioSync || o.kind == .crash || o.kind == .powerLoss
+        var ok = !le.message.isEmpty && (le.code == .io || (syncFault && le.code == .indeterminate))
         // Names the file (or its folder) and the call.
         if o.kind != .crash, o.kind != .powerLoss {
             ok = ok && (text.contains("the folder of") || text.contains(try! Regex("[A-Za-z0-9_]\\.(journal|txt|json|md|checkpoint|gz|key): ")))

@@ -21,7 +21,7 @@ import Testing
         let ws2 = Workspace(root: ws.root)
         let book = try await ws2.book(file)
         let state = try await book.state()
-        #expect(state.seq == truth.seq && state.snapshot(cursor: 0) == truth.snapshot(cursor: 0), "\(what): state differs from the journal")
+        #expect(state.seq == truth.seq && state.snapshot() == truth.snapshot(), "\(what): state differs from the journal")
         _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 90]), signer: try ws2.signingKey(for: "WORKER"))
         try await book.writeSnapshot()
         let report = try await ws2.verify(file)
@@ -61,7 +61,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path))
     }
 
-    @Test(arguments: ["torn", "garbage", "other plan", "wrong cursor"])
+    @Test(arguments: ["torn", "garbage", "other plan", "wrong head"])
     func aDamagedSnapshotIsIgnoredByReadersAndRebuilt(_ damage: String) async throws {
         let (ws, file, truth) = try await Self.workspace()
         let path = ws.store.snapshotPath(file.journalRef)
@@ -72,7 +72,7 @@ import Testing
         case "torn": bad = Array(good.prefix(good.count / 2))
         case "garbage": bad = Array("\u{0}\u{1}not json at all".utf8)
         case "other plan": bad = Array(text.replacingOccurrences(of: "\"EP-TEST\"", with: "\"EP-OTHER\"").utf8)
-        default: bad = Array(text.replacingOccurrences(of: "\"cursor\": ", with: "\"cursor\": 1").utf8)
+        default: bad = Array(text.replacingOccurrences(of: "\"head_hash\": \"sha256:", with: "\"head_hash\": \"sha256:0").utf8)
         }
         overwrite(path, bad)
         let report = try await ws.verify(file)
