@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "LogbookCore", targets: ["LogbookCore"]),
+        .library(name: "LogbookEngine", targets: ["LogbookEngine"]),
         .library(name: "LogbookFileStore", targets: ["LogbookFileStore"]),
         .executable(name: "logbook", targets: ["logbook"]),
         .executable(name: "logbook-bench", targets: ["logbook-bench"]),
@@ -22,6 +23,13 @@ let package = Package(
             name: "LogbookCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Every workflow (lock, book, verify, lifecycle, checkpoints, migrate, key rotation) over
+        // storage protocols (journal store, catalog, artifact store, signer source), and the
+        // in-memory backend. Core and swift-log only: no files, no NIO.
+        .target(
+            name: "LogbookEngine",
+            dependencies: ["LogbookCore", .product(name: "Logging", package: "swift-log")]
+        ),
         // Two system calls Swift cannot import cleanly on Linux (flock, fstatfs), and the system
         // zlib's gzip streams for journal segments (Debian: zlib1g-dev).
         .target(name: "CLogbookShims", linkerSettings: [.linkedLibrary("z")]),
@@ -30,6 +38,7 @@ let package = Package(
             name: "LogbookFileStore",
             dependencies: [
                 "LogbookCore",
+                "LogbookEngine",
                 "CLogbookShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,6 +47,7 @@ let package = Package(
             name: "logbook",
             dependencies: [
                 "LogbookCore",
+                "LogbookEngine",
                 "LogbookFileStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -49,6 +59,7 @@ let package = Package(
             name: "logbook-bench",
             dependencies: [
                 "LogbookCore",
+                "LogbookEngine",
                 "LogbookFileStore",
                 "CLogbookShims",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -62,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogbookFileStoreTests",
-            dependencies: ["LogbookCore", "LogbookFileStore", "logbook"],
+            dependencies: ["LogbookCore", "LogbookEngine", "LogbookFileStore", "logbook"],
             resources: [.copy("Resources")]
         ),
     ],
