@@ -1,5 +1,6 @@
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 extension Workspace {
     public func readState() throws -> WorkspaceState {
