@@ -66,6 +66,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The conformance suite as a library (as Hummingbird ships HummingbirdTesting): every
+        // backend's test target runs its checks against its own storage.
+        .target(name: "LogbookStoreConformance", dependencies: ["LogbookCore", "LogbookEngine"]),
+        .testTarget(
+            name: "LogbookEngineTests",
+            dependencies: ["LogbookCore", "LogbookEngine", "LogbookStoreConformance"]
+        ),
         .testTarget(
             name: "LogbookCoreTests",
             dependencies: ["LogbookCore"],
@@ -73,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogbookFileStoreTests",
-            dependencies: ["LogbookCore", "LogbookEngine", "LogbookFileStore", "logbook"],
+            dependencies: ["LogbookCore", "LogbookEngine", "LogbookFileStore", "LogbookStoreConformance", "logbook"],
             resources: [.copy("Resources")]
         ),
     ],
