@@ -57,8 +57,10 @@ public enum ArtifactStoreConformance {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for k in 0..<2 {
                 group.addTask {
+                    overlap.start()
                     try await a.exclusive(checkpointsOf: planA) {
                         overlap.enter()
+                        try await overlap.awaitStarted(2)
                         try await giveWay()
                         try await a.store(.checkpoint(size: k + 1), of: planA, bytes(.checkpoint(size: k + 1), 1))
                         overlap.leave()

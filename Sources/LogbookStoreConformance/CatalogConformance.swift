@@ -208,8 +208,10 @@ public enum CatalogConformance {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<2 {
                 group.addTask {
+                    overlap.start()
                     try await c.exclusive {
                         overlap.enter()
+                        try await overlap.awaitStarted(2)
                         try await giveWay()
                         try await c.updateState { $0["g"] = JSONValue(($0["g"]?.intValue ?? 0) + 1) }
                         try await giveWay()

@@ -41,8 +41,15 @@ func requireError(_ code: LogbookError.Code, _ check: String, _ what: String, _ 
 
 /// Counts how many tasks are inside a section at once.
 final class Overlap: Sendable {
-    private let state = Mutex((inside: 0, most: 0, entries: 0))
+    private let state = Mutex((inside: 0, most: 0, entries: 0, started: 0))
 
+    /// Called by each task just before it asks for the lock.
+    func start() { state.withLock { $0.started += 1 } }
+    /// Inside the section: waits (a bounded number of short sleeps) until `n` tasks have asked
+    /// for the lock, so that the others are trying to enter while this one is inside.
+    func awaitStarted(_ n: Int) async throws {
+        for _ in 0..<2000 where state.withLock({ $0.started }) < n { try await Task.sleep(for: .milliseconds(1)) }
+    }
     func enter() { state.withLock { $0.inside += 1; $0.entries += 1; $0.most = max($0.most, $0.inside) } }
     func leave() { state.withLock { $0.inside -= 1 } }
     var most: Int { state.withLock { $0.most } }
