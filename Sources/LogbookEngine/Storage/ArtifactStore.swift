@@ -40,9 +40,12 @@ public protocol ArtifactStore: Sendable {
     func checkpointSizes(of ref: JournalRef) async throws -> [Int]
 
     /// Runs `body` excluding every other writer of this plan's checkpoints, in any process.
+    /// Not reentrant: a task that holds it and asks again gets `.conflict`.
     func exclusive<T: Sendable>(checkpointsOf ref: JournalRef, _ body: @Sendable () async throws -> T) async throws -> T
 
-    /// Makes every artifact of the plan read-only (archive). Returns the names it sealed.
+    /// Makes every stored artifact of the plan read-only (archive): afterwards `store` refuses
+    /// them (`.locked`). Returns what it sealed, for messages: the file paths on files, the
+    /// names (``name(of:_:)``) elsewhere.
     func seal(_ ref: JournalRef) async throws -> [String]
 
     /// The name a person would look for (a file name, a table row), for messages.

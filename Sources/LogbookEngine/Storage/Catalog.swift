@@ -35,7 +35,8 @@ public protocol Catalog: Sendable {
     func loadPlan(g: Int) async throws -> PlanFile?
 
     /// Writes a DRAFT plan document at `g` (`create`: only if there is none there yet, else
-    /// `.alreadyExists`). Locked plans are installed with ``install(_:)``, never written here.
+    /// `.alreadyExists`). Locked plans are installed with ``install(_:)``, never written here:
+    /// a locked document is `.badInput`, replacing a locked plan `.locked` (nothing written).
     func storeDraft(_ document: PlanDocument, g: Int, create: Bool) async throws -> PlanFile
 
     /// Installs a locked plan as one step: its status journal with the genesis line, the first
@@ -53,6 +54,10 @@ public protocol Catalog: Sendable {
 
     /// Runs `body` excluding every other workspace-level act (g advances, plan and persona
     /// changes) in this process and any other.
+    ///
+    /// Not reentrant: a task that holds it (or a child task of one) and calls `exclusive` again
+    /// gets `.conflict`. ``storeState(_:expected:)``, ``updateState(expectedVersion:_:)`` and
+    /// ``install(_:)`` may be called inside it: they see that the task holds the lock.
     func exclusive<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
 }
 
