@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "LogbookCore", targets: ["LogbookCore"]),
+        .library(name: "LogbookEngine", targets: ["LogbookEngine"]),
         .library(name: "LogbookFileStore", targets: ["LogbookFileStore"]),
         .library(name: "LogbookStoreConformance", targets: ["LogbookStoreConformance"]),
         .executable(name: "logbook", targets: ["logbook"]),
@@ -24,6 +25,13 @@ let package = Package(
             name: "LogbookCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Every workflow (lock, book, verify, lifecycle, checkpoints, migrate, key rotation) over
+        // storage protocols (journal store, catalog, artifact store, signer source), and the
+        // in-memory backend. Core and swift-log only: no files, no NIO.
+        .target(
+            name: "LogbookEngine",
+            dependencies: ["LogbookCore", .product(name: "Logging", package: "swift-log")]
+        ),
         // Two system calls Swift cannot import cleanly on Linux (flock, fstatfs), and the system
         // zlib's gzip streams for journal segments (Debian: zlib1g-dev).
         .target(name: "CLogbookShims", linkerSettings: [.linkedLibrary("z")]),
@@ -32,6 +40,7 @@ let package = Package(
             name: "LogbookFileStore",
             dependencies: [
                 "LogbookCore",
+                "LogbookEngine",
                 "CLogbookShims",
                 .product(name: "Logging", package: "swift-log"),
                 // Blocking file I/O (flock, pread, fdatasync) runs on NIOThreadPool, never on
@@ -39,13 +48,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // The storage contracts' executable definition (as HummingbirdTesting ships with
-        // Hummingbird): every backend's test target runs its checks against its own store.
-        .target(name: "LogbookStoreConformance", dependencies: ["LogbookCore"]),
         .executableTarget(
             name: "logbook",
             dependencies: [
                 "LogbookCore",
+                "LogbookEngine",
                 "LogbookFileStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -57,11 +64,19 @@ let package = Package(
             name: "logbook-bench",
             dependencies: [
                 "LogbookCore",
+                "LogbookEngine",
                 "LogbookFileStore",
                 "CLogbookShims",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The conformance suite as a library (as Hummingbird ships HummingbirdTesting): every
+        // backend's test target runs its checks against its own storage.
+        .target(name: "LogbookStoreConformance", dependencies: ["LogbookCore", "LogbookEngine"]),
+        .testTarget(
+            name: "LogbookEngineTests",
+            dependencies: ["LogbookCore", "LogbookEngine", "LogbookStoreConformance"]
         ),
         .testTarget(
             name: "LogbookCoreTests",
@@ -70,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogbookFileStoreTests",
-            dependencies: ["LogbookCore", "LogbookFileStore", "LogbookStoreConformance", "logbook"],
+            dependencies: ["LogbookCore", "LogbookEngine", "LogbookFileStore", "LogbookStoreConformance", "logbook"],
             resources: [.copy("Resources")]
         ),
     ],

@@ -15,6 +15,11 @@ public struct ConformanceFailure: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
+    public init(check: String, message: String) {
+        self.check = check
+        self.message = message
+    }
+
     public var description: String { "conformance check \(check) failed: \(message)" }
 }
 

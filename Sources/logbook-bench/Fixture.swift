@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Workspaces and journals for the scenarios: a plan of `tasks` tasks (L1…Ln) all assigned to

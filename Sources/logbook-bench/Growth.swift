@@ -2,6 +2,7 @@ import Crypto
 import Dispatch
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// How cost grows with the journal: a 1,000-task plan at 10³…10⁶ events. For each size:

@@ -4,6 +4,7 @@ import Glibc
 import CLogbookShims
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Helper modes of this binary, run as child processes by the multi-process scenarios. Each

@@ -1,5 +1,6 @@
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Scenario 1: one writer in-process, one durable event per commit, against the minimal

@@ -1,5 +1,6 @@
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Scenario 2: N long-lived writer processes, durable per event, one journal; against SQLite

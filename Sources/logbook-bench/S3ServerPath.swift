@@ -2,6 +2,7 @@ import Crypto
 import Dispatch
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Scenario 3, the server path: one process, many concurrent appenders, every event's

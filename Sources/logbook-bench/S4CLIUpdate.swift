@@ -1,5 +1,6 @@
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Scenario 4: `logbook task progress …` spawn to exit, p50, at a 100-event journal and at a

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Scenario 7: the design the ADR replaces (HAIOS's runner): per update, read the whole status

@@ -4,6 +4,7 @@ import Glibc
 import CLogbookShims
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Scenario 8: bytes per progress event in the journal's text, and the rotated gzip segments

@@ -1,5 +1,6 @@
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 import Testing
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// Archive (SPEC §7): the last step of a plan's lifecycle.
 extension Workspace {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// Signed checkpoints (C2SP tlog-checkpoint) of a status journal, and proofs against them.
 ///

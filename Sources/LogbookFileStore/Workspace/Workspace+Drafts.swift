@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// DRAFT edits and the plan state.txt points at (SPEC §2, §3).
 ///

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// What `persona rotate` did.
 public struct KeyRotation: Sendable {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// Validate → freeze → report → archive (SPEC §7).
 extension Workspace {

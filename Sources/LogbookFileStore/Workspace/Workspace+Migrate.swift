@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// What `migrate` did, or in a dry run would do, with one legacy plan file.
 public struct MigrationOutcome: Sendable {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 extension Workspace {
     public func personas() throws -> PersonaRegistry {

@@ -3,15 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
-
-/// A plan file in the workspace.
-public struct PlanFile: Sendable {
-    public var g: Int
-    public var path: String
-    public var document: PlanDocument
-    public var id: String { document.planID ?? "exec_plan_\(g)" }
-    public var journalRef: JournalRef { JournalRef(planID: id, g: g) }
-}
+import LogbookEngine
 
 extension Workspace {
     /// Every `exec_plan_<g>.txt`, by g.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 extension Workspace {
     /// Removes the temporary files of atomic writes whose writer died between writing the temp

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import LogbookCore
+import LogbookEngine
 
 extension Workspace {
     /// The checkpoint written at every rotation: after a commit, if the journal's last rotation

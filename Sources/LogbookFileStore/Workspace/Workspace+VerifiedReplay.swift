@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// The lifecycle steps' one verification (SPEC §7, §9).
 ///

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import LogbookCore
+import LogbookEngine
 import Logging
 
 /// A workspace folder: `state.txt`, `personas.json`, `keys/`, plans, status journals and

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// `logbook checkpoint`: a signed tree head of a plan's journal (C2SP tlog-checkpoint).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// `logbook validate`: a supervisor evaluates the criteria and records a verdict.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// A long-lived writer for durability tests and benchmarks: appends `count` progress events to

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// `logbook migrate FILE... --persona SUPERVISOR [--dry-run] [--state state.txt] [--default-persona P]`

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 struct PersonaCommand: AsyncParsableCommand {

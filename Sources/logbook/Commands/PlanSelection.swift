@@ -1,4 +1,5 @@
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 extension Workspace {

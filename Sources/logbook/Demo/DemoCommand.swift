@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// `logbook demo`: a workspace, five personas, a 12-task plan, and four agent processes working it

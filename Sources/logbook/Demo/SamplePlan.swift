@@ -1,4 +1,5 @@
 import LogbookCore
+import LogbookEngine
 
 /// The demo's plan: 12 tasks with dependencies for 4 worker personas, plus how each task
 /// behaves when the demo agents run it (which fail once, which get blocked).

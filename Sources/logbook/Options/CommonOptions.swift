@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// `--workspace DIR` (else LOGBOOK_WORKSPACE, else the nearest folder with a state.txt).

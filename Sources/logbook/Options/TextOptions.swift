@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// Long text for a task verb: inline (`--note TEXT`) or from a file (`--note-file F`, `-` for
 /// stdin), never both (exit 2). The size limit (SPEC: ≤ 8 KiB) applies to what is read: a

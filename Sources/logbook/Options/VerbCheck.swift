@@ -1,5 +1,6 @@
 import ArgumentParser
 import LogbookCore
+import LogbookEngine
 
 /// An unknown verb of a command group (`logbook task update`, `logbook task complete`,
 /// `logbook frob`) is named as such, with the verbs there are, before argument-parser would

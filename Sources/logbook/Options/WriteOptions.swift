@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Options every task verb takes, and the one function that records an event from the CLI.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// The one place where the CLI turns errors into what it prints on stderr and an exit code.
 ///

@@ -1,4 +1,5 @@
 import LogbookCore
+import LogbookEngine
 
 /// One readable line per event. The line is escaped as a whole (``SafeText``): a note, reason,
 /// summary or persona name can neither break it into two lines nor send a terminal control.

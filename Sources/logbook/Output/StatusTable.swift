@@ -1,4 +1,5 @@
 import LogbookCore
+import LogbookEngine
 
 /// The status as a table with progress bars, counts, completion and blockers. Titles and
 /// reasons are user text: escaped (``SafeText``) before they are placed; the table's own colour

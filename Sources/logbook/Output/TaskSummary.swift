@@ -1,4 +1,5 @@
 import LogbookCore
+import LogbookEngine
 
 /// One task as `task list --json` and `task show --json` print it: the same members with the
 /// same values in both, so a supervisor can see who went quiet without reading the journal.

@@ -1,5 +1,6 @@
 import Foundation
 import LogbookCore
+import LogbookEngine
 
 /// A warning on stderr: `logbook: warning: …`, or with `--json` one line
 /// `{"warning": {"message": …}}`, so a script reading stderr as JSON lines can skip it.

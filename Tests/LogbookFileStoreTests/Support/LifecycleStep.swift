@@ -1,5 +1,6 @@
 import LogbookCore
 import Testing
+import LogbookEngine
 import LogbookFileStore
 
 /// validate, freeze and archive as test steps: a workspace brought up to just before one, and

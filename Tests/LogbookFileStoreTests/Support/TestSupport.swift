@@ -1,5 +1,6 @@
 import Foundation
 import LogbookCore
+import LogbookEngine
 import LogbookFileStore
 
 /// Paths and helpers shared by the file-store and CLI tests.

@@ -1,0 +1,41 @@
+import Synchronization
+import LogbookCore
+
+/// Where a persona's private key comes from: a key folder (`keys/<P>.key`), one key file, or
+/// the agent's own process. The engine never stores a private key anywhere else, and a store
+/// never sees one.
+///
+/// ```swift
+/// let key = try await signers.signingKey(for: "CODING_ASSISTANT")
+/// ```
+public protocol SignerSource: Sendable {
+    /// The private key of `persona`.
+    ///
+    /// - Throws: `.badKey` naming where it looked (and how to give one) when there is none or
+    ///   it cannot be used (wrong mode, damaged).
+    func signingKey(for persona: String) async throws -> SigningKey
+
+    /// Keeps a newly generated key (`logbook persona add`); `.unsupported` for a source that
+    /// only lends keys.
+    func storeNewKey(_ key: SigningKey) async throws
+}
+
+/// Keys held in this process (tests, an agent that holds its own key, the demo).
+public final class InMemorySigners: SignerSource {
+    let keys: Mutex<[String: SigningKey]>
+
+    public init(_ keys: [SigningKey] = []) {
+        self.keys = Mutex(Dictionary(keys.map { ($0.persona, $0) }, uniquingKeysWith: { $1 }))
+    }
+
+    public func signingKey(for persona: String) async throws -> SigningKey {
+        guard let k = keys.withLock({ $0[persona] }) else {
+            throw LogbookError(.badKey, "no private key for persona \(persona) in this process")
+        }
+        return k
+    }
+
+    public func storeNewKey(_ key: SigningKey) async throws {
+        keys.withLock { $0[key.persona] = key }
+    }
+}
