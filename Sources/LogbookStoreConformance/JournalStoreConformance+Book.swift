@@ -74,7 +74,10 @@ extension JournalStoreConformance {
                 group.addTask {
                     var out: [Digest256] = []
                     for i in 0..<perTask {
-                        out.append(try await f.submit(book, .progress, "T1", "WORKER", ["percent": JSONValue((t + i) % 101)]).hash)
+                        // Distinct statements: with the fixture's fixed clock two writers could
+                        // otherwise sign the same bytes, which the store records once (a repeat).
+                        out.append(try await f.submit(book, .progress, "T1", "WORKER",
+                                                      ["percent": JSONValue((t + i) % 101), "note": .string("writer \(t), event \(i)")]).hash)
                     }
                     return out
                 }
