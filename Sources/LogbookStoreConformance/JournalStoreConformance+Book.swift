@@ -39,7 +39,7 @@ extension JournalStoreConformance {
         let writers = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for t in 0..<8 {
-                    group.addTask { for i in 0..<20 { try await f.submit(book, .progress, "T1", "WORKER", ["percent": JSONValue((t * 20 + i) % 101)]) } }
+                    group.addTask { for i in 0..<20 { try await f.submit(book, .progress, "T1", "WORKER", ["percent": JSONValue((t * 20 + i) % 101), "note": .string("writer \(t), event \(i)")]) } }
                 }
                 try await group.waitForAll()
             }

@@ -127,7 +127,7 @@ enum Fixture {
                 return batch
             }
         }
-        try await ws.store.storeSnapshot(ref, PrettyJSON.bytes(state.snapshot(cursor: cursor)), seq: state.seq)
+        try await ws.store.storeSnapshot(ref, PrettyJSON.bytes(state.snapshot()), seq: state.seq)
     }
 
     /// The journal's text (rotated segments, decompressed, plus the live file) and what it

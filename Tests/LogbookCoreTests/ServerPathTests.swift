@@ -18,12 +18,15 @@ struct ServerPathTests {
         let w = try await Fixture.world()
         let book = try await Self.book(w)
         _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "DEV"), signer: Fixture.key("DEV"))
+        // Distinct statements: under the fixed clock two lanes could otherwise sign identical
+        // bytes, which the book records once (a repeat returns the first event).
         try await withThrowingTaskGroup(of: Void.self) { g in
             for lane in 0..<32 {
                 g.addTask {
                     for i in 0..<5 {
                         _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "DEV",
-                                                               data: ["percent": JSONValue((lane + i) % 101)]), signer: Fixture.key("DEV"))
+                                                               data: ["percent": JSONValue((lane + i) % 101), "note": .string("lane \(lane), event \(i)")]),
+                                                  signer: Fixture.key("DEV"))
                     }
                 }
             }

@@ -106,7 +106,7 @@ extension StatusBook {
             // first waiting caller, in its own task), so they do not wait for the write, and
             // this leader stores it; its own caller returns after that (a one-shot CLI writer
             // exits with the snapshot written).
-            let snapshot = inner.withLock { i in (doc: i.state.snapshot(cursor: i.cursor), seq: i.state.seq) }
+            let snapshot = inner.withLock { i in (doc: i.state.snapshot(), seq: i.state.seq) }
             let next = inner.withLock { i -> Waiter? in
                 if i.pending.isEmpty { i.committing = false }
                 return i.pending.first

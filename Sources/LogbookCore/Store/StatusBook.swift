@@ -242,7 +242,7 @@ public final class StatusBook: Sendable {
     /// The snapshot document of the current state and the cursor it reflects (unsealed).
     public func snapshotBytes() async throws -> (bytes: [UInt8], seq: Int) {
         _ = try await state()
-        return inner.withLock { i in (PrettyJSON.bytes(i.state.snapshot(cursor: i.cursor)), i.state.seq) }
+        return inner.withLock { i in (PrettyJSON.bytes(i.state.snapshot()), i.state.seq) }
     }
 
     /// Writes the snapshot of the current state now, durably; sealed with `sealer` when the
@@ -252,7 +252,7 @@ public final class StatusBook: Sendable {
     /// - Throws: the store's error naming the file; the journal is unaffected.
     public func writeSnapshot(sealedBy sealer: SigningKey? = nil) async throws {
         _ = try await state()
-        let (doc, seq) = inner.withLock { i in (i.state.snapshot(cursor: i.cursor), i.state.seq) }
+        let (doc, seq) = inner.withLock { i in (i.state.snapshot(), i.state.seq) }
         try await store.storeSnapshot(ref, sealedBytes(doc, sealer: sealer.flatMap { trusts($0) ? $0 : nil }), seq: seq, SnapshotWrite(durable: true))
         noteStored(seq: seq, sealed: sealer.map(trusts) ?? false)
     }

@@ -199,7 +199,7 @@ public struct Verifier {
         report.lastSeq = seq
         report.head = e.hash
         if let s = snapshotSeq, s == seq, let snapshot, snapshotIsCurrent {
-            let rebuilt = PrettyJSON.bytes(state.snapshot(cursor: line.end))
+            let rebuilt = PrettyJSON.bytes(state.snapshot())
             if rebuilt != snapshot {
                 fail(seq, .snapshotMismatch, "the snapshot file differs from the state replayed at seq \(seq)")
             }

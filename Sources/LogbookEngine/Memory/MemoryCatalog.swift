@@ -112,12 +112,12 @@ public final class MemoryCatalog: Catalog {
         }
         let genesisLine = Array(i.genesis.dropLast())
         let exists = try await journals.journalExists(ref)
-        if exists { try await checkGenesis(ref, genesisLine, name: name) }
+        if exists { try await journals.requireGenesis(ref, genesisLine, name: name) }
         try contents.withLock { c in try Self.checkPlan(c.plans[i.g], i, name: name) }
 
         if !exists {
             do { try await journals.createJournal(ref, genesis: i.genesis) } catch let e as LogbookError where e.code == .alreadyExists {
-                try await checkGenesis(ref, genesisLine, name: name)
+                try await journals.requireGenesis(ref, genesisLine, name: name)
             }
         }
         try await journals.storeSnapshot(ref, i.snapshot, seq: i.snapshotSeq, SnapshotWrite(durable: true))
@@ -135,14 +135,6 @@ public final class MemoryCatalog: Catalog {
         }
     }
 
-    func checkGenesis(_ ref: JournalRef, _ genesis: [UInt8], name: String) async throws {
-        let first = try await journals.read(ref, from: 0, limit: 1).first?.bytes
-        guard first == genesis else {
-            let found = first.map { "another genesis (\(Digest256.of($0)))" } ?? "no genesis line"
-            throw LogbookError(.conflict, "the status journal of \(ref.planID) (\(ref.statusID)) already exists with \(found), not the genesis being installed (\(Digest256.of(genesis))); nothing written",
-                               plan: ref.planID, path: name)
-        }
-    }
 
     /// The same rules as the file catalog: lock replaces the DRAFT of the same plan (or finds
     /// the same locked plan on a rerun); migrate needs no document, or the same locked plan.

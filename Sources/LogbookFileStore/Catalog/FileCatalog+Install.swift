@@ -44,7 +44,7 @@ extension FileCatalog {
 
         // Checks: the journal's genesis, and what exec_plan_<g>.txt holds now.
         var journalDone = try await journals.journalExists(ref)
-        if journalDone { try await checkGenesis(ref, genesisLine, name: name) }
+        if journalDone { try await journals.requireGenesis(ref, genesisLine, name: name) }
         let existing = try readPlan(g: i.g)
         try checkPlan(existing, i, name: name)
 
@@ -66,7 +66,7 @@ extension FileCatalog {
                 try await journals.createJournal(ref, genesis: i.genesis)
                 journalDone = true
             } catch let e as LogbookError where e.code == .alreadyExists {
-                try await checkGenesis(ref, genesisLine, name: name)
+                try await journals.requireGenesis(ref, genesisLine, name: name)
             }
         }
         // 4. The first snapshot.
@@ -85,15 +85,6 @@ extension FileCatalog {
         }
     }
 
-    /// The journal's first line must be `genesis`.
-    func checkGenesis(_ ref: JournalRef, _ genesis: [UInt8], name: String) async throws {
-        let first = try await journals.read(ref, from: 0, limit: 1).first?.bytes
-        guard first == genesis else {
-            let found = first.map { "another genesis (\(Digest256.of($0)))" } ?? "no genesis line"
-            throw LogbookError(.conflict, "the status journal of \(ref.planID) (\(ref.statusID)) already exists with \(found), not the genesis being installed (\(Digest256.of(genesis))); nothing written",
-                               plan: ref.planID, path: name)
-        }
-    }
 
     /// What `exec_plan_<g>.txt` may hold before an install: lock needs the DRAFT it replaces
     /// (or, on a rerun after the install completed, the same locked plan); migrate needs no

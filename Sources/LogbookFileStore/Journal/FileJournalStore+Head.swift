@@ -71,14 +71,7 @@ extension FileJournalStore {
 
     /// The live-file offset just after its last newline (0 if none): where its complete lines end.
     func completeEnd(_ h: Handle, size: Int64) throws -> Int64 {
-        var scan = size
-        while scan > 0 {
-            let from = max(0, scan - 4096)
-            let chunk = try readRange(h.fd, from: from, count: scan - from)
-            if let i = chunk.lastIndex(of: 0x0A) { return from + Int64(i) + 1 }
-            scan = from
-        }
-        return 0
+        try lineStart(h, before: size)
     }
 
     /// The start of the live-file line that holds byte `offset`: just after the newline before it, or 0.

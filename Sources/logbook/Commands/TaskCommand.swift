@@ -165,7 +165,7 @@ struct TaskCommand: AsyncParsableCommand {
             let t = state.tasks[i], spec = book.plan.tasks[i]
             let ts = try await TaskSummary.lastEventTimes(book, [t])[t.id]
             if json {
-                let snapshot = state.snapshot(cursor: 0)
+                let snapshot = state.snapshot()
                 var o = TaskSummary.json(spec, t, state: state, lastEventTS: ts).objectValue!
                 o["definition"] = file.document.payload["tasks"]?.arrayValue?[i] ?? .null
                 o["status_entry"] = snapshot["payload"]?["tasks_status"]?.arrayValue?[i] ?? .null
