@@ -172,32 +172,14 @@ extension JournalStoreConformance {
 
 extension JournalStoreConformance {
     /// A store that records where each read starts (to tell a proved snapshot from a replay).
-    final class ReadCounting: JournalStore {
+    final class ReadCounting: ForwardingJournalStore {
         let inner: any JournalStore
         let starts = Mutex<[Int64]>([])
         init(_ inner: any JournalStore) { self.inner = inner }
 
-        func createJournal(_ ref: JournalRef, genesis: [UInt8]) async throws { try await inner.createJournal(ref, genesis: genesis) }
-        func journalExists(_ ref: JournalRef) async throws -> Bool { try await inner.journalExists(ref) }
         func read(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> [JournalLine] {
             starts.withLock { $0.append(cursor) }
             return try await inner.read(ref, from: cursor, limit: limit)
-        }
-        func append(_ ref: JournalRef, from cursor: Int64, _ build: @escaping @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
-            try await inner.append(ref, from: cursor, build)
-        }
-        func head(_ ref: JournalRef) async throws -> JournalHead? { try await inner.head(ref) }
-        func changes(_ ref: JournalRef) -> AsyncStream<JournalHead> { inner.changes(ref) }
-        func seal(_ ref: JournalRef) async throws { try await inner.seal(ref) }
-        func isSealed(_ ref: JournalRef) async throws -> Bool { try await inner.isSealed(ref) }
-        func findings(_ ref: JournalRef) async throws -> [StoreFinding] { try await inner.findings(ref) }
-        func loadSnapshot(_ ref: JournalRef) async throws -> [UInt8]? { try await inner.loadSnapshot(ref) }
-        func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int) async throws { try await inner.storeSnapshot(ref, bytes, seq: seq) }
-        func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws {
-            try await inner.storeSnapshot(ref, bytes, seq: seq, write)
-        }
-        func line(atSeq seq: Int, hint: Int64?, _ ref: JournalRef) async throws -> JournalLine? {
-            try await inner.line(atSeq: seq, hint: hint, ref)
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import LogbookCore
+import LogbookStoreConformance
 
 /// The snapshot is an authenticated cache (docs/FORMAT.md, "Snapshot trust and freshness"): a
 /// forged field never changes what a writer accepts or refuses, a proved snapshot is the start,
@@ -288,25 +289,13 @@ struct SnapshotTrustTests {
     // MARK: Errors surface
 
     /// A memory store whose snapshot writes fail.
-    final class FailingSnapshots: JournalStore {
-        let inner = MemoryJournalStore()
-        func createJournal(_ ref: JournalRef, genesis: [UInt8]) async throws { try await inner.createJournal(ref, genesis: genesis) }
-        func journalExists(_ ref: JournalRef) async throws -> Bool { try await inner.journalExists(ref) }
-        func read(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> [JournalLine] { try await inner.read(ref, from: cursor, limit: limit) }
-        func append(_ ref: JournalRef, from cursor: Int64, _ build: @escaping @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
-            try await inner.append(ref, from: cursor, build)
-        }
-        func head(_ ref: JournalRef) async throws -> JournalHead? { try await inner.head(ref) }
-        func changes(_ ref: JournalRef) -> AsyncStream<JournalHead> { inner.changes(ref) }
-        func seal(_ ref: JournalRef) async throws { try await inner.seal(ref) }
-        func isSealed(_ ref: JournalRef) async throws -> Bool { try await inner.isSealed(ref) }
-        func findings(_ ref: JournalRef) async throws -> [StoreFinding] { try await inner.findings(ref) }
-        func loadSnapshot(_ ref: JournalRef) async throws -> [UInt8]? { try await inner.loadSnapshot(ref) }
+    final class FailingSnapshots: ForwardingJournalStore {
+        let inner: any JournalStore = MemoryJournalStore()
         func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int) async throws {
             throw LogbookError(.io, "write exec_status_\(ref.g).txt: No space left on device (the disk is full)")
         }
-        func line(atSeq seq: Int, hint: Int64?, _ ref: JournalRef) async throws -> JournalLine? {
-            try await inner.line(atSeq: seq, hint: hint, ref)
+        func storeSnapshot(_ ref: JournalRef, _ bytes: [UInt8], seq: Int, _ write: SnapshotWrite) async throws {
+            try await storeSnapshot(ref, bytes, seq: seq)
         }
     }
 
