@@ -40,7 +40,7 @@ public protocol ArtifactStore: Sendable {
     func checkpointSizes(of ref: JournalRef) async throws -> [Int]
 
     /// Runs `body` excluding every other writer of this plan's checkpoints, in any process.
-    func exclusive<T: Sendable>(checkpointsOf ref: JournalRef, _ body: @Sendable () async throws -> T) async throws -> T
+    func exclusive<T>(checkpointsOf ref: JournalRef, _ body: () async throws -> T) async throws -> T
 
     /// Makes every artifact of the plan read-only (archive). Returns the names it sealed.
     func seal(_ ref: JournalRef) async throws -> [String]

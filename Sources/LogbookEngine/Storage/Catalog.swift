@@ -25,6 +25,9 @@ public protocol Catalog: Sendable {
     /// The persona registry (trust roots). `.badInput` naming the JSON path when it is damaged.
     func loadPersonas() async throws -> PersonaRegistry
 
+    /// The registry's stored bytes as they are (to name what is damaged when they do not parse).
+    func loadPersonasDocument() async throws -> [UInt8]
+
     /// Replaces the persona registry.
     func storePersonas(_ registry: PersonaRegistry) async throws
 
@@ -53,7 +56,7 @@ public protocol Catalog: Sendable {
 
     /// Runs `body` excluding every other workspace-level act (g advances, plan and persona
     /// changes) in this process and any other.
-    func exclusive<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
+    func exclusive<T>(_ body: () async throws -> T) async throws -> T
 }
 
 /// What ``Catalog/install(_:)`` writes.

@@ -20,6 +20,18 @@ public protocol SignerSource: Sendable {
     func storeNewKey(_ key: SigningKey) async throws
 }
 
+/// A signer source that can hold a persona's next key while a key rotation is under way
+/// (files: `keys/<P>.key.rotating`), so a crash at any step of the rotation is harmless and
+/// running it again finishes it.
+public protocol RotatingSignerSource: SignerSource {
+    /// The key of a rotation under way, if any.
+    func pendingKey(for persona: String) async throws -> SigningKey?
+    /// Keeps `key` as the pending key of its persona (durably, private).
+    func storePendingKey(_ key: SigningKey) async throws
+    /// Makes the pending key the persona's key (the old private key is gone).
+    func commitPendingKey(for persona: String) async throws
+}
+
 /// Keys held in this process (tests, an agent that holds its own key, the demo).
 public final class InMemorySigners: SignerSource {
     let keys: Mutex<[String: SigningKey]>

@@ -31,3 +31,23 @@ public protocol RotationWitnessing: Sendable {
     /// Records that a checkpoint of `size` is stored.
     func noteCheckpointed(_ ref: JournalRef, size: Int)
 }
+
+/// MERGE(storage): replaced by the journal store's findings. A store that can tell how many
+/// bytes of a torn (partial) last line await recovery.
+public protocol TornTailReporting: Sendable {
+    func tornTailBytes(_ ref: JournalRef) throws -> Int
+}
+
+/// MERGE(storage): replaced by the journal store's seal. A store that moves every line of a
+/// finished journal into its final, read-only form (archive).
+public protocol JournalSealing: Sendable {
+    /// Seals the journal; returns its segments, their bytes, and the names of what it made read-only.
+    func sealJournal(_ ref: JournalRef) throws -> (segments: Int, bytes: Int64, readOnly: [String])
+}
+
+extension LogbookEngine {
+    func tornTailBytes(_ ref: JournalRef) async throws -> Int {
+        guard let s = journals as? any TornTailReporting else { return 0 }
+        return try s.tornTailBytes(ref)
+    }
+}
