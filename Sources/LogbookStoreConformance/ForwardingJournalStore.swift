@@ -18,7 +18,8 @@ extension ForwardingJournalStore {
     }
     public func head(_ ref: JournalRef) async throws -> JournalHead? { try await inner.head(ref) }
     public func changes(_ ref: JournalRef) -> AsyncStream<JournalHead> { inner.changes(ref) }
-    public func seal(_ ref: JournalRef) async throws { try await inner.seal(ref) }
+    @discardableResult
+    public func seal(_ ref: JournalRef) async throws -> SealedJournal { try await inner.seal(ref) }
     public func isSealed(_ ref: JournalRef) async throws -> Bool { try await inner.isSealed(ref) }
     public func findings(_ ref: JournalRef) async throws -> [StoreFinding] { try await inner.findings(ref) }
     public func loadSnapshot(_ ref: JournalRef) async throws -> [UInt8]? { try await inner.loadSnapshot(ref) }

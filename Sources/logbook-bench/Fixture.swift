@@ -24,15 +24,15 @@ enum Fixture {
     static func workspace(_ path: String, tasks: Int) async throws -> (Workspace, PlanFile) {
         try? FileManager.default.removeItem(atPath: path)
         let ws = try Workspace.create(at: path)
-        try await ws.addPersona("SUPERVISOR", role: .supervisor)
-        try await ws.addPersona(persona, role: .worker)
+        try await ws.engine.addPersona("SUPERVISOR", role: .supervisor)
+        try await ws.engine.addPersona(persona, role: .worker)
         let list: [JSONValue] = (1...tasks).map { i in
             ["task_id": .string("L\(i)"), "title": .string("load task \(i)"), "assigned_agent_persona": .string(persona),
              "max_retries": 0, "dependencies": []]
         }
         let plan: JSONValue = ["payload": ["execution_plan_id": "EP-BENCH", "plan_definition": ["goal": "benchmark"], "tasks": .array(list)]]
-        _ = try await ws.importPlan(bytes: CanonicalJSON.bytes(plan), name: "bench.json")
-        let (file, _) = try await ws.lockPlan("EP-BENCH", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"))
+        _ = try await ws.engine.importPlan(bytes: CanonicalJSON.bytes(plan), name: "bench.json")
+        let (file, _) = try await ws.engine.lockPlan("EP-BENCH", persona: "SUPERVISOR", signer: try await ws.engine.signingKey(for: "SUPERVISOR"))
         return (ws, file)
     }
 
@@ -51,8 +51,8 @@ enum Fixture {
 
     /// Starts every task (real submits, 64 at a time, group committed).
     static func startAll(_ ws: Workspace, _ file: PlanFile) async throws {
-        let book = try await ws.book(file)
-        let key = try ws.signingKey(for: persona)
+        let book = try await ws.engine.book(file)
+        let key = try await ws.engine.signingKey(for: persona)
         let ids = book.plan.tasks.map(\.id)
         try await withThrowingTaskGroup(of: Void.self) { g in
             for lane in 0..<64 {
@@ -71,10 +71,10 @@ enum Fixture {
     /// Appends progress events until the journal holds `total` events, then writes the snapshot,
     /// as a writer would have. Every task must be started.
     static func grow(_ ws: Workspace, _ file: PlanFile, to total: Int) async throws {
-        let book = try await ws.book(file)
+        let book = try await ws.engine.book(file)
         var state = try await book.state()
         let ref = file.journalRef
-        let key = try ws.signingKey(for: persona)
+        let key = try await ws.engine.signingKey(for: persona)
         let kid = key.publicKey.keyID
         let g = try ws.readState().g
         let ids = book.plan.tasks.map(\.id)

@@ -43,7 +43,7 @@ enum Growth {
             let g0 = nowNS()
             try await Fixture.grow(w, f, to: size)
             log("growth: journal at \(size) events (\(String(format: "%.1f", seconds(nowNS() - g0))) s to write)")
-            let events = try await w.book(f).state().seq + 1
+            let events = try await w.engine.book(f).state().seq + 1
             let bytes = Fixture.journalBytes(w, f)
 
             // `status` is timed at the end, all sizes interleaved (the machine's load drifts over a
@@ -65,9 +65,9 @@ enum Growth {
                 appends.append(t)
             }
             let o0 = nowNS()
-            let book = try await w.book(f)
+            let book = try await w.engine.book(f)
             let openS = seconds(nowNS() - o0)
-            let key = try w.signingKey(for: Fixture.persona)
+            let key = try await w.engine.signingKey(for: Fixture.persona)
             var submits: [Double] = []
             for i in 0..<20 {
                 let t0 = nowNS()

@@ -28,8 +28,8 @@ enum Helper {
         case "_lb-writer":
             let ws = try Workspace.open(option(args, "--workspace")!)
             let task = option(args, "--task")!
-            let book = try await ws.book(try ws.plan(nil))
-            let key = try ws.signingKey(for: Fixture.persona)
+            let book = try await ws.engine.book(try await ws.engine.plan(nil))
+            let key = try await ws.engine.signingKey(for: Fixture.persona)
             let note = Fixture.note()
             sleepUntil(startAt)
             let c0 = cpuNS()

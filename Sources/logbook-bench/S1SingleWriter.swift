@@ -9,8 +9,8 @@ enum SingleWriter {
     static func run(_ c: Config) async throws -> Row {
         let (ws, file) = try await Fixture.workspace(c.dir + "/s1", tasks: 20)
         try await Fixture.startAll(ws, file)
-        let book = try await ws.book(file)
-        let key = try ws.signingKey(for: Fixture.persona)
+        let book = try await ws.engine.book(file)
+        let key = try await ws.engine.signingKey(for: Fixture.persona)
         let note = Fixture.note()
         let half = max(1, c.singleWriterEvents / 2)
         var lbNS: UInt64 = 0, rawNS: UInt64 = 0

@@ -55,7 +55,7 @@ enum MultiProcess {
         }
         let lb = Double(lbE) / lbS, raw = Double(rawE) / rawS, sql = Double(sqlE) / sqlS
         let cpuUS = lbCPU / Double(lbE) * 1e6
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         guard report.ok, report.events == 1 + n + lbE else {
             throw BenchError("scenario 2 journal did not verify: \(report.failure?.description ?? "\(report.events) events")")
         }

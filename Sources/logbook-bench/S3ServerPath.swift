@@ -13,8 +13,8 @@ enum ServerPath {
         let lanes = c.appenders, total = c.serverEvents
         let (ws, file) = try await Fixture.workspace(c.dir + "/s3", tasks: lanes)
         try await Fixture.startAll(ws, file)
-        let book = try await ws.book(file, verifySignatures: true)
-        let key = try ws.signingKey(for: Fixture.persona)
+        let book = try await ws.engine(.init(verifySignatures: true)).book(file)
+        let key = try await ws.engine.signingKey(for: Fixture.persona)
         let note = Fixture.note()
 
         let cpu = cpuOnly(events: max(2_000, total / 2), key: key, note: note)

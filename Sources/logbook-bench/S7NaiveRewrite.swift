@@ -14,8 +14,8 @@ enum NaiveRewrite {
         let tasks = 200
         let (ws, file) = try await Fixture.workspace(c.dir + "/s7", tasks: tasks)
         try await Fixture.startAll(ws, file)
-        let book = try await ws.book(file)
-        let key = try ws.signingKey(for: Fixture.persona)
+        let book = try await ws.engine.book(file)
+        let key = try await ws.engine.signingKey(for: Fixture.persona)
         let note = Fixture.note()
         // The naive file starts as the same 200-task status document (the snapshot's shape).
         let path = c.dir + "/s7-naive-status.json"

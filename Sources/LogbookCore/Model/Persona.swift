@@ -76,8 +76,13 @@ public struct PersonaRegistry: Sendable, Equatable {
 
     /// Reads `personas.json`; every problem names its JSON path.
     public init(json: JSONValue) throws(LogbookError) {
+        // `persona` names the entry concerned once its id is known, so `verify` can say what
+        // the genesis recorded for it.
+        var persona: String?
         func bad(_ path: String, _ msg: String) -> LogbookError {
-            LogbookError(.badInput, "personas.json: \(msg)", path: path)
+            var facts = JSONObject()
+            if let persona { facts["persona"] = .string(persona) }
+            return LogbookError(.badInput, "personas.json: \(msg)", path: path, facts: facts)
         }
         guard let root = json.objectValue else { throw bad("$", "expected an object, found \(json.kindName)") }
         var allow = false
@@ -89,10 +94,12 @@ public struct PersonaRegistry: Sendable, Equatable {
         var out: [Persona] = []
         var seen = Set<String>()
         for (i, item) in list.enumerated() {
+            persona = nil
             let path = "personas[\(i)]"
             guard let o = item.objectValue else { throw bad(path, "expected an object") }
             guard let id = o["id"]?.stringValue, Identifier.isValid(id) else { throw bad("\(path).id", "expected a valid persona id") }
             guard seen.insert(id).inserted else { throw bad("\(path).id", "duplicate persona \(id)") }
+            persona = id
             guard let r = o["role"]?.stringValue, let role = PersonaRole(rawValue: r) else {
                 throw bad("\(path).role", "expected \"worker\" or \"supervisor\"")
             }

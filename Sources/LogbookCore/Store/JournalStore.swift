@@ -94,8 +94,10 @@ public protocol JournalStore: Sendable {
     /// the live file moves into a last segment) and marks it sealed, durably. Afterwards every
     /// ``append(_:from:_:)`` throws `.locked`; reads go on. Sealing a sealed journal does nothing.
     ///
+    /// - Returns: what now holds the journal and what was made read-only, for messages.
     /// - Throws: `.refused` while findings stand in the way (a torn tail: run `logbook recover`).
-    func seal(_ ref: JournalRef) async throws
+    @discardableResult
+    func seal(_ ref: JournalRef) async throws -> SealedJournal
 
     /// Whether ``seal(_:)`` has sealed the journal.
     func isSealed(_ ref: JournalRef) async throws -> Bool
@@ -160,5 +162,20 @@ extension JournalStore {
             for line in batch { try body(line) }
             at = last.end
         }
+    }
+}
+
+/// What ``JournalStore/seal(_:)`` left: how many stored pieces hold the whole journal now
+/// (files: gzip segments; memory or a table: one), their bytes, and the names of what it made
+/// read-only (file paths on files; nothing where rows are sealed by a flag).
+public struct SealedJournal: Sendable, Equatable {
+    public var parts: Int
+    public var bytes: Int64
+    public var readOnly: [String]
+
+    public init(parts: Int, bytes: Int64, readOnly: [String]) {
+        self.parts = parts
+        self.bytes = bytes
+        self.readOnly = readOnly
     }
 }

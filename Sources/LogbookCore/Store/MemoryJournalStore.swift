@@ -119,10 +119,12 @@ public final class MemoryJournalStore: JournalStore {
         return stream
     }
 
-    public func seal(_ ref: JournalRef) async throws {
+    @discardableResult
+    public func seal(_ ref: JournalRef) async throws -> SealedJournal {
         try journals.withLock { j in
             guard j[ref] != nil else { throw LogbookError(.notFound, "no status journal", plan: ref.planID) }
             j[ref]!.sealed = true
+            return SealedJournal(parts: 1, bytes: Int64(j[ref]!.ends.last ?? 0), readOnly: [])
         }
     }
 

@@ -14,7 +14,7 @@ import LogbookEngine
 /// ```swift
 /// let key = try await KeyFolder(directory: "/srv/ws/keys").signingKey(for: "SUPERVISOR")
 /// ```
-public struct KeyFolder: SignerSource {
+public struct KeyFolder: RotatingSignerSource {
     public let directory: String
     let ops: any FileOps
 
@@ -35,6 +35,29 @@ public struct KeyFolder: SignerSource {
         try Identifier.check(key.persona, "persona id")
         if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw osError("mkdir", directory) }
         try AtomicFile(ops: ops).create(keyPath(key.persona), Array(key.fileText.utf8), mode: 0o600)
+    }
+}
+
+extension KeyFolder {
+    /// `keys/<persona>.key.rotating`: the next key while a rotation is under way.
+    public func pendingKeyPath(_ persona: String) -> String { keyPath(persona) + ".rotating" }
+
+    public func pendingKey(for persona: String) async throws -> SigningKey? {
+        try Identifier.check(persona, "persona id")
+        guard access(pendingKeyPath(persona), F_OK) == 0 else { return nil }
+        return try KeyFileReader(ops: ops).read(pendingKeyPath(persona), persona: persona)
+    }
+
+    public func storePendingKey(_ key: SigningKey) async throws {
+        try Identifier.check(key.persona, "persona id")
+        try AtomicFile(ops: ops).write(pendingKeyPath(key.persona), Array(key.fileText.utf8), mode: 0o600)
+    }
+
+    /// Renames `.rotating` over `keys/<persona>.key` and makes the rename durable.
+    public func commitPendingKey(for persona: String) async throws {
+        try Identifier.check(persona, "persona id")
+        try ops.rename(pendingKeyPath(persona), keyPath(persona))
+        try AtomicFile(ops: ops).syncDirectory(of: keyPath(persona))
     }
 }
 

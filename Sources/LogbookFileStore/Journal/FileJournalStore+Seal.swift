@@ -8,8 +8,18 @@ extension FileJournalStore {
     /// Moves whatever the live file holds into a final segment and marks the manifest `sealed`
     /// (one more atomic, durable write). A crash between the two leaves an unsealed journal whose
     /// lines are all in segments: sealing again finishes it.
-    public func seal(_ ref: JournalRef) async throws {
-        _ = try await Blocking.run { [self] in try sealNow(ref) }
+    ///
+    /// On files the sealed status files (the emptied live journal, the manifest, the snapshot
+    /// and every segment) are also made read-only (mode 0444).
+    @discardableResult
+    public func seal(_ ref: JournalRef) async throws -> SealedJournal {
+        try await Blocking.run { [self] in
+            let m = try sealNow(ref)
+            let files = ([journalPath(ref), manifestPath(ref), snapshotPath(ref)] + m.segments.map { directory + "/" + $0.file })
+                .filter { access($0, F_OK) == 0 }
+            for path in files { try ops.chmod(path, 0o444) }
+            return SealedJournal(parts: m.segments.count, bytes: m.segments.reduce(Int64(0)) { $0 + $1.bytes }, readOnly: files)
+        }
     }
 
     /// ``seal(_:)`` now, returning the manifest (archive lists the segment files it makes

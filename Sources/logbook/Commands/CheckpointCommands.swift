@@ -25,16 +25,16 @@ struct CheckpointCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(argument: planArgument, option: plan)
+        let file = try await w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
-        guard let signer = try who.signer(in: w, persona: persona) else {
+        guard let signer = try await who.signer(in: w, persona: persona) else {
             throw LogbookError(.badKey, "persona \(persona) has no key; a checkpoint must be signed", plan: file.id)
         }
         var signers = [signer]
         for p in cosign {
             try Identifier.check(p, "persona id")
             guard !signers.contains(where: { $0.persona == p }) else { continue }
-            signers.append(try w.signingKey(for: p))
+            signers.append(try await w.signingKey(for: p))
         }
         let cp = try await w.writeCheckpoint(file, signers: signers)
         print(cp.text, terminator: "")
@@ -58,8 +58,8 @@ struct ProveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let cp = try checkpoint.map { try w.readCheckpoint(path: $0) }
-        let file = try w.plan(plan ?? cp.flatMap(planID(fromOrigin:)))
+        let cp = try checkpoint.map { try CheckpointFile.read($0) }
+        let file = try await w.plan(plan ?? cp.flatMap(planID(fromOrigin:)))
         let proof = try await w.inclusionProof(file, seq: seq, checkpoint: cp)
         try emit(PrettyJSON.bytes(proof.json), to: output)
     }
@@ -80,9 +80,9 @@ struct ConsistencyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let a = try w.readCheckpoint(path: old)
-        let b = try w.readCheckpoint(path: new)
-        let file = try w.plan(plan ?? planID(fromOrigin: a))
+        let a = try CheckpointFile.read(old)
+        let b = try CheckpointFile.read(new)
+        let file = try await w.plan(plan ?? planID(fromOrigin: a))
         let proof = try await w.consistencyProof(file, from: a, to: b)
         try emit(PrettyJSON.bytes(proof.json), to: output)
         FileHandle.standardError.write(Data("consistent: plan \(file.id), checkpoint at size \(proof.old.size) is a prefix of the one at size \(proof.new.size)\n".utf8))
@@ -106,7 +106,7 @@ struct VerifyProofCommand: AsyncParsableCommand {
             do { json = try JSONParser.parse(bytes) } catch { throw LogbookError(.badInput, "\(personas) is not valid JSON: \(error)") }
             registry = try PersonaRegistry(json: json)
         } else {
-            registry = try ws.open().personas()
+            registry = try await ws.open().personas()
         }
         let json: JSONValue
         do { json = try JSONParser.parse(try readInput(proofFile)) } catch let e as JSONParseError {

@@ -31,9 +31,9 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(argument: planArgument, option: plan)
+        let file = try await w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
-        let outcome = try await w.validate(file, persona: persona, signer: try who.signer(in: w, persona: persona),
+        let outcome = try await w.validate(file, persona: persona, signer: try await who.signer(in: w, persona: persona),
                                            verdict: verdict?.uppercased(), note: note, overrideReason: overrideReason)
         if json {
             print(CanonicalJSON.string(outcome.event.json))
@@ -64,12 +64,12 @@ struct FreezeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(argument: planArgument, option: plan)
+        let file = try await w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
-        let (e, report) = try await w.freeze(file, persona: persona, signer: try who.signer(in: w, persona: persona))
-        let (json, md) = w.reportPaths(file)
+        let (e, report) = try await w.freeze(file, persona: persona, signer: try await who.signer(in: w, persona: persona))
+        let (json, md) = w.reportNames(file)
         print("froze plan \(file.id) at seq \(e.seq) (head \(e.hash)); verdict \(report["verdict"]?.stringValue ?? "-")")
-        print("wrote \((json as NSString).lastPathComponent) (report_hash \(report["report_hash"]?.stringValue ?? "")) and \((md as NSString).lastPathComponent)")
+        print("wrote \(json) (report_hash \(report["report_hash"]?.stringValue ?? "")) and \(md)")
     }
 }
 
@@ -86,7 +86,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(argument: planArgument, option: plan)
+        let file = try await w.plan(argument: planArgument, option: plan)
         if check {
             let (ok, message) = try await w.checkReport(file)
             guard ok else {
@@ -96,12 +96,11 @@ struct ReportCommand: AsyncParsableCommand {
             print("report OK: plan \(file.id): \(message)")
             return
         }
-        let (jsonPath, mdPath) = w.reportPaths(file)
-        let path = json ? jsonPath : mdPath
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LogbookError(.notFound, "plan \(file.id) has no Validation Report (\((path as NSString).lastPathComponent)); it is written by `logbook freeze`", plan: file.id)
+        let artifact: Artifact = json ? .reportJSON : .reportMarkdown
+        guard let data = try await w.artifacts.load(artifact, of: file.journalRef) else {
+            throw LogbookError(.notFound, "plan \(file.id) has no Validation Report (\(w.artifacts.name(of: artifact, file.journalRef))); it is written by `logbook freeze`", plan: file.id)
         }
-        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data(data))
     }
 }
 
@@ -125,12 +124,12 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(argument: planArgument, option: plan)
+        let file = try await w.plan(argument: planArgument, option: plan)
         let persona = try who.resolvedPersona()
         if let next { try Identifier.check(next, "plan id") }
-        let o = try await w.archive(file, persona: persona, signer: try who.signer(in: w, persona: persona), next: next)
-        let bytes = o.segments.segments.reduce(Int64(0)) { $0 + $1.bytes }
-        print("archived plan \(file.id) (seq \(o.event.seq)): \(o.segments.segments.count) gzip segment(s) hold \(bytes) bytes of journal; \(o.readOnly.count) files read-only")
+        let o = try await w.archive(file, persona: persona, signer: try await who.signer(in: w, persona: persona), next: next)
+        let bytes = o.segmentBytes
+        print("archived plan \(file.id) (seq \(o.event.seq)): \(o.segments) gzip segment(s) hold \(bytes) bytes of journal; \(o.readOnly.count) files read-only")
         if o.movedState {
             print("state.txt: g \(o.g), live status \(o.nextStatus ?? "none")")
         } else {

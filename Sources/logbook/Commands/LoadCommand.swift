@@ -20,8 +20,8 @@ struct LoadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let book = try await w.book(try w.plan(nil))
-        let key = try w.signingKey(for: persona)
+        let book = try await w.book(try await w.plan(nil))
+        let key = try await w.signingKey(for: persona)
         if try await book.state().task(task)?.status == .pending {
             _ = try await book.submit(EventRequest(type: .started, task: task, persona: persona), signer: key)
         }

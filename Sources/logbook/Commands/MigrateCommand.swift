@@ -28,6 +28,18 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var who: PersonaOptions
     @OptionGroup var ws: WorkspaceOptions
 
+    /// The bytes of a legacy file named on the command line; `.notFound`/`.io` naming it.
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+                throw LogbookError(.io, "\(path): cannot read it\(isDir.boolValue ? " (it is a folder)" : "")")
+            }
+            throw LogbookError(.notFound, "\(path): cannot read it: no such file")
+        }
+        return Array(data)
+    }
+
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Name at least one legacy plan file.") }
     }
@@ -36,7 +48,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let w = try ws.open()
         let persona = try who.resolvedPersona()
         if let defaultPersona { try Identifier.check(defaultPersona, "--default-persona") }
-        let signer = try who.signer(in: w, persona: persona)
+        let signer = try await who.signer(in: w, persona: persona)
         var counters: LegacyRetryCounters?
         if let stateFile {
             guard let data = FileManager.default.contents(atPath: stateFile) else {
@@ -44,13 +56,13 @@ struct MigrateCommand: AsyncParsableCommand {
             }
             counters = try LegacyRetryCounters(bytes: Array(data), name: Paths.name(stateFile))
         }
-        var options = Workspace.MigrateOptions(persona: persona, signer: signer, defaultPersona: defaultPersona,
+        var options = LogbookEngine.MigrateOptions(persona: persona, signer: signer, defaultPersona: defaultPersona,
                                                retryCounters: counters, dryRun: dryRun)
         var failures: [LogbookError] = []
         var done = 0, unchanged = 0
         for file in files {
             do {
-                let o = try await w.migrate(file: file, options: options)
+                let o = try await w.migrate(bytes: try MigrateCommand.read(file), source: Paths.name(file), options: options)
                 switch o.action {
                 case .migrated, .resumed:
                     done += 1
@@ -62,7 +74,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     options.assumeG = o.gAfter
                 }
                 // Legacy files carry user text: every line escaped (SafeText), one line stays one line.
-                let text = MigrationText.render(o, file: file, root: w.root)
+                let text = MigrationText.render(o, file: file, root: try ws.folder().root)
                 print(text.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escape(String($0)) }.joined(separator: "\n"), terminator: "")
             } catch {
                 let e = error as? LogbookError ?? LogbookError(.io, "\(file): \(error)")

@@ -27,7 +27,7 @@ struct PersonaCommand: AsyncParsableCommand {
             try Identifier.check(name, "persona id")
             let w = try ws.open()
             let supervisor = try who.resolvedPersona()
-            let signer = try who.signer(in: w, persona: supervisor)
+            let signer = try await who.signer(in: w, persona: supervisor)
             let r = try await w.rotateKey(name, supervisor: supervisor, signer: signer)
             if json {
                 for e in r.events { print(CanonicalJSON.string(e.event.json)) }
@@ -62,7 +62,7 @@ struct PersonaCommand: AsyncParsableCommand {
         @Flag(help: "Print personas.json.") var json = false
 
         func run() async throws {
-            let r = try ws.open().personas()
+            let r = try await ws.open().personas()
             if json { print(PrettyJSON.string(r.json()), terminator: ""); return }
             for p in r.sorted {
                 print("\(p.id.padding(toLength: 22, withPad: " ", startingAt: 0)) \(p.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(p.archetype.padding(toLength: 18, withPad: " ", startingAt: 0)) \(p.keyID ?? "unsigned")")

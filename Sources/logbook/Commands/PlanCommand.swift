@@ -85,7 +85,7 @@ struct PlanCommand: AsyncParsableCommand {
 
         func run() async throws {
             let w = try ws.open()
-            let f = try w.plan(plan)
+            let f = try await w.plan(plan)
             // A locked plan is shown only once the genesis proves it (an edited plan file exits 6
             // with verify's finding instead of being shown as if it were locked).
             try await w.provenPlan(f)
@@ -151,10 +151,10 @@ struct PlanCommand: AsyncParsableCommand {
         func run() async throws {
             let w = try ws.open()
             let persona = try who.resolvedPersona()
-            let (f, genesis) = try await w.lockPlan(plan, persona: persona, signer: try who.signer(in: w, persona: persona), makeCurrent: makeCurrent)
+            let (f, genesis) = try await w.lockPlan(plan, persona: persona, signer: try await who.signer(in: w, persona: persona), makeCurrent: makeCurrent)
             print("locked plan \(f.id): digest \(f.document.digest)")
             print("status journal exec_status_\(f.g).journal (genesis \(genesis.hash)), snapshot exec_status_\(f.g).txt at 0 %")
-            let current = try w.readState().currentStatusID
+            let current = try await w.catalog.loadState().currentStatusID
             if current == f.journalRef.statusID {
                 print("state.txt points at \(f.journalRef.statusID) (plan \(f.id))")
             } else {

@@ -13,7 +13,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(argument: planArgument, option: plan)
+        let file = try await w.plan(argument: planArgument, option: plan)
         let book = try await w.book(file)
         if json {
             let (bytes, _) = try await book.snapshotBytes()
@@ -37,7 +37,7 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(argument: planArgument, option: plan)
+        let file = try await w.plan(argument: planArgument, option: plan)
         if let task {
             try Identifier.check(task, "task id")
             guard try file.document.spec().taskIndex[task] != nil else {
@@ -46,7 +46,7 @@ struct LogCommand: AsyncParsableCommand {
         }
         let ref = file.journalRef
         var n = 0
-        try await w.store.forEachLine(ref) { line in
+        try await w.journals.forEachLine(ref) { line in
             defer { n += 1 }
             guard n >= from else { return }
             let e = try Event(line: line.bytes)
@@ -65,7 +65,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(planArgument)
+        let file = try await w.plan(planArgument)
         let book = try await w.book(file)
         let titles = Dictionary(uniqueKeysWithValues: book.plan.tasks.map { ($0.id, $0.title) })
         let tty = isatty(1) != 0
@@ -100,8 +100,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(argument: planArgument, option: plan)
-        let r = try await w.verify(file, checkpoint: try checkpoint.map { try w.readCheckpoint(path: $0) })
+        let file = try await w.plan(argument: planArgument, option: plan)
+        let r = try await w.verify(file, checkpoint: try checkpoint.map { try CheckpointFile.read($0) })
         if json {
             var o = JSONObject([("plan", .string(r.plan)), ("ok", .bool(r.ok)), ("events", JSONValue(r.events)),
                                 ("unsigned_events", JSONValue(r.unsigned)), ("last_seq", JSONValue(r.lastSeq)),
@@ -116,7 +116,7 @@ struct VerifyCommand: AsyncParsableCommand {
             if let f = r.failure {
                 FileHandle.standardError.write(Data("verify FAILED: plan \(r.plan), \(SafeText.escape(f.description))\n".utf8))
             } else {
-                let segments = (try? w.store.segments(file.journalRef).segments.count) ?? 0
+                let segments = (try? ws.folder().store.segments(file.journalRef).segments.count) ?? 0
                 print("verify OK: plan \(r.plan), \(r.events) events (seq 0–\(r.lastSeq)), \(r.unsigned) unsigned, head \(r.head?.description ?? "-"); plan digest, trust roots, chain, signatures, rules and snapshot checked" + (segments > 0 ? "; \(segments) gzip segment(s) intact" : "") + (r.checkpoint.map { "; matches the checkpoint at size \($0.size)" } ?? ""))
             }
         }
@@ -134,10 +134,11 @@ struct RecoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let file = try w.plan(planArgument)
-        let n = try w.store.recover(file.journalRef)
+        let folder = try ws.folder()
+        let file = try await w.plan(planArgument)
+        let n = try folder.store.recover(file.journalRef)
         print(n == 0 ? "the journal ends with a complete line: no torn tail" : "removed a torn tail of \(n) bytes (a copy is beside the journal)")
-        let stale = w.removeStaleTemporaries()
+        let stale = folder.removeStaleTemporaries()
         if !stale.isEmpty {
             print("removed \(stale.count) temporary file(s) left by writers that died: " + stale.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
         }

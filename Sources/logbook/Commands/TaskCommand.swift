@@ -156,7 +156,7 @@ struct TaskCommand: AsyncParsableCommand {
         func run() async throws {
             try Identifier.check(task, "task id")
             let w = try ws.open()
-            let file = try w.plan(plan)
+            let file = try await w.plan(plan)
             let book = try await w.book(file)
             let state = try await book.state()
             guard let i = book.plan.taskIndex[task] else {
@@ -193,7 +193,7 @@ struct TaskCommand: AsyncParsableCommand {
 
         func run() async throws {
             let w = try ws.open()
-            let book = try await w.book(try w.plan(plan))
+            let book = try await w.book(try await w.plan(plan))
             let state = try await book.state()
             let archetype = persona.flatMap { state.personas[$0]?.archetype }
             let closed = state.lifecycle == .frozen || state.lifecycle == .archived

@@ -16,8 +16,8 @@ struct DemoAgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         let w = try ws.open()
-        let book = try await w.book(try w.plan(nil), snapshotInterval: 16)
-        let key = try w.signingKey(for: persona)
+        let book = try await w.privateBook(try await w.plan(nil), snapshotInterval: 16)
+        let key = try await w.signingKey(for: persona)
         var rng = SplitMix(seed: seed)
         var blockedAt: [String: Date] = [:]
         var blockedOnce: Set<String> = []

@@ -20,15 +20,16 @@ struct DemoCommand: AsyncParsableCommand {
         let root = try workspace ?? makeTempDirectory()
         let tty = isatty(1) != 0
         let ws = try Workspace.create(at: root)
+        let engine = ws.engine
         print("Workspace \(ws.root)")
-        try await ws.addPersona(SamplePlan.supervisor, role: .supervisor, archetype: "SUPERVISOR")
-        for w in SamplePlan.workers { try await ws.addPersona(w.id, role: .worker, archetype: w.archetype) }
+        try await engine.addPersona(SamplePlan.supervisor, role: .supervisor, archetype: "SUPERVISOR")
+        for w in SamplePlan.workers { try await engine.addPersona(w.id, role: .worker, archetype: w.archetype) }
         print("  5 personas with Ed25519 keys: \(SamplePlan.supervisor), " + SamplePlan.workers.map(\.id).joined(separator: ", "))
         let planBytes = PrettyJSON.bytes(SamplePlan.json)
         try Data(planBytes).write(to: URL(fileURLWithPath: ws.root + "/sample_plan.json"))
-        let imported = try await ws.importPlan(bytes: planBytes, name: "sample_plan.json")
-        let (locked, genesis) = try await ws.lockPlan(imported.id, persona: SamplePlan.supervisor,
-                                                      signer: try ws.signingKey(for: SamplePlan.supervisor))
+        let imported = try await engine.importPlan(bytes: planBytes, name: "sample_plan.json")
+        let (locked, genesis) = try await engine.lockPlan(imported.id, persona: SamplePlan.supervisor,
+                                                      signer: try await engine.signingKey(for: SamplePlan.supervisor))
         print("  plan \(locked.id) imported and locked: \(SamplePlan.tasks.count) tasks, digest \(locked.document.digest.hex.prefix(16))…, genesis \(genesis.hash.hex.prefix(16))…")
         print("  starting 4 agent processes\n")
 
@@ -42,7 +43,7 @@ struct DemoCommand: AsyncParsableCommand {
             agents.append((w.id, p))
         }
 
-        let book = try await ws.book(locked)
+        let book = try await engine.book(locked)
         let titles = Dictionary(uniqueKeysWithValues: book.plan.tasks.map { ($0.id, $0.title) })
         let started = Date()
         var drawnLines = 0
@@ -76,13 +77,13 @@ struct DemoCommand: AsyncParsableCommand {
         // One refused write, to show what an agent sees when it oversteps.
         do {
             _ = try await book.submit(EventRequest(type: .progress, task: "T03", persona: "DOCS_WRITER", data: ["percent": 50]),
-                                      signer: try ws.signingKey(for: "DOCS_WRITER"))
+                                      signer: try await engine.signingKey(for: "DOCS_WRITER"))
         } catch let e as LogbookError {
             print("A refused write (DOCS_WRITER reporting on T03, which is CODING_ASSISTANT's):\n  logbook: error: \(e.description)\n")
         }
 
         try await book.writeSnapshot()
-        let report = try await ws.verify(locked)
+        let report = try await engine.verify(locked)
         guard report.ok else {
             throw LogbookError(.corrupt, "verify failed after the demo: \(report.failure!.description)")
         }
@@ -90,28 +91,28 @@ struct DemoCommand: AsyncParsableCommand {
 
         // The end of the plan's life: validate, freeze (report + checkpoint), archive.
         let sup = SamplePlan.supervisor
-        let supKey = try ws.signingKey(for: sup)
-        let validation = try await ws.validate(locked, persona: sup, signer: supKey, note: "demo run")
+        let supKey = try await engine.signingKey(for: sup)
+        let validation = try await engine.validate(locked, persona: sup, signer: supKey, note: "demo run")
         print("logbook validate --persona \(sup)")
         print(LifecycleText.criteria(validation.criteria).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         print("  verdict \(validation.verdict) recorded at seq \(validation.event.seq)\n")
-        let (frozen, vr) = try await ws.freeze(locked, persona: sup, signer: supKey)
-        let (reportJSON, reportMD) = ws.reportPaths(locked)
+        let (frozen, vr) = try await engine.freeze(locked, persona: sup, signer: supKey)
+        let (reportJSON, reportMD) = engine.reportNames(locked)
         print("logbook freeze --persona \(sup)")
         print("  frozen at seq \(frozen.seq); every later write is refused")
         print("  wrote \((reportJSON as NSString).lastPathComponent) and \((reportMD as NSString).lastPathComponent) (report_hash \(vr["report_hash"]?.stringValue?.dropFirst(7).prefix(16) ?? "")…) and a signed checkpoint\n")
-        let check = try await ws.checkReport(locked)
+        let check = try await engine.checkReport(locked)
         print("logbook report --check\n  \(check.ok ? "OK" : "FAILED"): \(check.message)\n")
-        let archived = try await ws.archive(locked, persona: sup, signer: supKey)
+        let archived = try await engine.archive(locked, persona: sup, signer: supKey)
         print("logbook archive --persona \(sup)")
-        print("  journal moved into \(archived.segments.segments.count) gzip segment(s), \(archived.readOnly.count) files read-only")
+        print("  journal moved into \(archived.segments) gzip segment(s), \(archived.readOnly.count) files read-only")
         print("  state.txt: g \(archived.g), live status \(archived.nextStatus ?? "none")\n")
-        let last = try await ws.verify(locked)
+        let last = try await engine.verify(locked)
         guard last.ok else { throw LogbookError(.corrupt, "verify failed after archive: \(last.failure!.description)") }
         let elapsed = Date().timeIntervalSince(started)
         print("verify OK after archive: \(last.events) events read back from the gzip segments (\(String(format: "%.1f", elapsed)) s in all)\n")
         let w = ws.root
-        let gz = archived.segments.segments.map(\.file).joined(separator: ", ")
+        let gz = archived.readOnly.filter { $0.hasSuffix(".jsonl.gz") }.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
         let files: [(String, String)] = [
             ("exec_plan_\(locked.g).txt", "the locked plan (digest-bound)"),
             (gz, "the signed, hash-chained journal (\(last.events) events), gzip"),

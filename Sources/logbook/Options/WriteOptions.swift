@@ -31,8 +31,8 @@ struct WriteOptions: ParsableArguments {
         if let expectSeq { try nonNegative(expectSeq, "--expect-seq", task: task) }
         let w = try ws.open()
         let persona = try who.resolvedPersona()
-        let file = try w.plan(plan)
-        let key = try who.signer(in: w, persona: persona)
+        let file = try await w.plan(plan)
+        let key = try await who.signer(in: w, persona: persona)
         let trace = traceID ?? Self.traceparent(ProcessInfo.processInfo.environment["TRACEPARENT"])
         let book = try await w.book(file)
         let signer = try await who.duringRotation(key, in: w, persona: persona) { try await book.state().personas[persona]?.keyID }

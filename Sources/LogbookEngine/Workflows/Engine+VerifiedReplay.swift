@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LogbookCore
-import LogbookEngine
 
 /// The lifecycle steps' one verification (SPEC §7, §9).
 ///
@@ -13,7 +9,7 @@ import LogbookEngine
 /// from a ``VerifiedReplay``: a second read that checks only each line's hash and that the hash
 /// chain runs through the head `verify` accepted, so it sees exactly the verified events, plus
 /// the ones this step appended after them, without checking every signature again.
-extension Workspace {
+extension LogbookEngine {
     /// Runs `verify` and returns its report when it passes; otherwise refuses the step, naming the
     /// finding's seq and kind.
     func verifiedOrRefuse(_ file: PlanFile, act: String) async throws -> VerifyReport {
@@ -70,7 +66,7 @@ extension Workspace {
     func extendReplay(_ r: inout VerifiedReplay, _ file: PlanFile) async throws {
         var replay = r
         let id = file.id
-        try await store.forEachLine(file.journalRef, from: r.cursor) { line in
+        try await journals.forEachLine(file.journalRef, from: r.cursor) { line in
             func changed(_ what: String, _ seq: Int) -> LogbookError {
                 LogbookError(.corrupt, "the journal changed after it was verified: \(what); run `logbook verify`", plan: id, seq: seq)
             }
@@ -93,34 +89,33 @@ extension Workspace {
     /// Signs and stores a checkpoint of `tree` (a prefix of the journal that `verify` accepted,
     /// which also checked it against the latest stored checkpoint) with the supervisor's key.
     func storeVerifiedCheckpoint(_ file: PlanFile, tree: MerkleAccumulator, state: StatusState, signer: SigningKey) async throws {
-        let registry = try personas()
+        let registry = try await catalog.loadPersonas()
         guard let p = registry[signer.persona], p.publicKey == signer.publicKey else {
             throw LogbookError(.badSignature, "the private key given for \(signer.persona) does not match its public key in personas.json", plan: file.id)
         }
         guard state.personas[signer.persona]?.role == .supervisor else {
             throw LogbookError(.forbidden, "only a supervisor signs a checkpoint; \(signer.persona) is not a supervisor of plan \(file.id)", plan: file.id, rule: "supervisor_only")
         }
-        var cp = Checkpoint(origin: try checkpointOrigin(file), size: tree.size, root: tree.root)
+        var cp = Checkpoint(origin: try await checkpointOrigin(file), size: tree.size, root: tree.root)
         cp.sign(with: signer)
         try cp.verify(registry: registry)
         try await storeCheckpoint(file, cp)
     }
 
     /// The Validation Report of a replay that reached the `frozen` event.
-    func validationReport(_ file: PlanFile, _ r: VerifiedReplay) throws -> JSONValue {
+    func validationReport(_ file: PlanFile, _ r: VerifiedReplay) async throws -> JSONValue {
         guard let f = r.atFrozen, let v = r.frozenVerify else {
             throw LogbookError(.refused, "plan \(file.id) is not frozen; the report is written by `logbook freeze`", plan: file.id, rule: "lifecycle")
         }
-        let checkpoint = ((try? storedCheckpoint(file, size: f.state.seq + 1)) ?? nil)?.text
+        let checkpoint = ((try? await storedCheckpoint(file, size: f.state.seq + 1)) ?? nil)?.text
         return ValidationReport.build(plan: file.document, state: f.state, stats: r.stats, verify: v, checkpoint: checkpoint)
     }
 
     /// Writes both report files.
     @discardableResult
-    func writeReport(_ file: PlanFile, _ report: JSONValue) throws -> JSONValue {
-        let (json, md) = reportPaths(file)
-        try AtomicFile(ops: ops).write(json, PrettyJSON.bytes(report))
-        try AtomicFile(ops: ops).write(md, Array(ValidationReport.markdown(report).utf8))
+    func writeReport(_ file: PlanFile, _ report: JSONValue) async throws -> JSONValue {
+        try await artifacts.store(.reportJSON, of: file.journalRef, PrettyJSON.bytes(report))
+        try await artifacts.store(.reportMarkdown, of: file.journalRef, Array(ValidationReport.markdown(report).utf8))
         return report
     }
 }

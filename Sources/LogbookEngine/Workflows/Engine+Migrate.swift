@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LogbookCore
-import LogbookEngine
 
 /// What `migrate` did, or in a dry run would do, with one legacy plan file.
 public struct MigrationOutcome: Sendable {
@@ -40,7 +36,7 @@ public struct MigrationOutcome: Sendable {
     public var pointsStateHere: Bool
 }
 
-extension Workspace {
+extension LogbookEngine {
     /// Options of ``migrate(bytes:source:options:)``.
     public struct MigrateOptions: Sendable {
         /// The supervisor who signs the `migrated` genesis.
@@ -70,24 +66,6 @@ extension Workspace {
         }
     }
 
-    /// The folder where migration keeps the source bytes: `migrated/` in the workspace.
-    public var migratedDirectory: String { root + "/migrated" }
-
-    /// Backup of the source of the plan migrated as `exec_plan_<g>.txt`.
-    public func migrationBackupPath(g: Int) -> String { migratedDirectory + "/exec_plan_\(g).premigration.bak" }
-    /// Backup of the state file whose `rt` counters the migration of `exec_plan_<g>.txt` read.
-    public func migrationStateBackupPath(g: Int) -> String { migratedDirectory + "/exec_plan_\(g).state.premigration.bak" }
-
-    /// Migrates a legacy plan file (see ``migrate(bytes:source:options:)``).
-    public func migrate(file path: String, options: MigrateOptions) async throws -> MigrationOutcome {
-        let name = Paths.fileName(of: path)
-        let bytes: [UInt8]
-        do { bytes = try readFile(path) } catch let e as LogbookError {
-            throw e.message.contains(path) ? e : LogbookError(e.code, "\(path): cannot read it: \(e.message)")
-        }
-        return try await migrate(bytes: bytes, source: name, options: options)
-    }
-
     /// Migrates one legacy plan into this workspace (SPEC §8): a clean LOCKED v5.4 plan
     /// (`exec_plan_<g>.txt`), its status journal whose genesis is a signed `migrated` event
     /// carrying the removed live state verbatim, the snapshot, g advanced, a copy of the source
@@ -102,7 +80,7 @@ extension Workspace {
             let r = try LegacyMigration.migrate(bytes: bytes, options: .init(
                 sourceName: source, defaultPersona: options.defaultPersona, retryCounters: options.retryCounters))
             if options.dryRun { return try await migrateLocked(r, bytes: bytes, source: source, options: options) }
-            return try await withWorkspaceLock { try await migrateLocked(r, bytes: bytes, source: source, options: options) }
+            return try await catalog.exclusive { try await migrateLocked(r, bytes: bytes, source: source, options: options) }
         } catch let e as LogbookError {
             if e.message.hasPrefix(source + ":") { throw e }
             throw LogbookError(e.code, "\(source): \(e.description)")
@@ -110,20 +88,21 @@ extension Workspace {
     }
 
     /// Whether state.txt points at a status whose journal exists.
-    func hasLiveStatus(_ state: WorkspaceState, ignoring: Set<String> = []) -> Bool {
-        guard let id = state.currentStatusID, !ignoring.contains(id), let g = state.currentPlanG else { return false }
-        return access(root + "/exec_status_\(g).journal", F_OK) == 0
+    func hasLiveStatus(_ state: WorkspaceState, ignoring: Set<String> = []) async throws -> Bool {
+        guard let id = state.currentStatusID, !ignoring.contains(id), let g = state.currentPlanG,
+              let plan = try await catalog.loadPlan(g: g) else { return false }
+        return try await journals.journalExists(plan.journalRef)
     }
 
     private func migrateLocked(_ r: LegacyMigration.Result, bytes: [UInt8], source: String, options: MigrateOptions) async throws -> MigrationOutcome {
-        let registry = try personas()
-        let state0 = try readState()
+        let registry = try await catalog.loadPersonas()
+        let state0 = try await catalog.loadState()
         var resume: PlanFile?
-        if let existing = try listPlans().first(where: { $0.id == r.planID }) {
+        if let existing = try await catalog.listPlans().first(where: { $0.id == r.planID }) {
             let ref = existing.journalRef
-            if try await store.journalExists(ref) {
-                guard let first = try await store.read(ref, from: 0, limit: 1).first else {
-                    throw LogbookError(.corrupt, "plan \(r.planID) exists (\(fileName(existing.path))) but its journal is empty; run `logbook verify`")
+            if try await journals.journalExists(ref) {
+                guard let first = try await journals.read(ref, from: 0, limit: 1).first else {
+                    throw LogbookError(.corrupt, "plan \(r.planID) exists (\(existing.name)) but its journal is empty; run `logbook verify`")
                 }
                 let e = try Event(line: first.bytes)
                 let recorded = e.data["migration"]?["source_sha256"]?.stringValue
@@ -131,15 +110,15 @@ extension Workspace {
                     let book = try await self.book(existing)
                     return MigrationOutcome(
                         action: .alreadyMigrated, source: source, result: r, planG: existing.g, planPath: existing.path,
-                        journalPath: store.journalPath(ref), snapshotPath: store.snapshotPath(ref),
-                        backupPaths: backups(g: existing.g), genesis: e, state: try await book.state(),
+                        journalPath: "\(ref.statusID).journal", snapshotPath: "\(ref.statusID).txt",
+                        backupPaths: try await backups(ref), genesis: e, state: try await book.state(),
                         gBefore: state0.g, gAfter: state0.g, pointsStateHere: state0.currentStatusID == ref.statusID)
                 }
                 let how = e.type == .migrated ? "migrated from other source bytes (\(recorded ?? "no digest"), this file is \(r.sourceDigest))" : "created in this workspace"
-                throw LogbookError(.alreadyExists, "plan \(r.planID) already exists as \(fileName(existing.path)), \(how); nothing written (to migrate this file as well, give it another plan id)")
+                throw LogbookError(.alreadyExists, "plan \(r.planID) already exists as \(existing.name), \(how); nothing written (to migrate this file as well, give it another plan id)")
             }
             guard existing.document.isLocked, existing.document.header["migrated_from_sha256"]?.stringValue == r.sourceDigest.description else {
-                throw LogbookError(.alreadyExists, "plan \(r.planID) already exists as \(fileName(existing.path)) (\(existing.document.isLocked ? "locked" : "a DRAFT")); nothing written")
+                throw LogbookError(.alreadyExists, "plan \(r.planID) already exists as \(existing.name) (\(existing.document.isLocked ? "locked" : "a DRAFT")); nothing written")
             }
             resume = existing
         }
@@ -151,10 +130,10 @@ extension Workspace {
         let locked = r.plan.locked()
         let spec = try locked.spec(personas: registry)
         if let resume, resume.document.digest != locked.digest {
-            throw LogbookError(.conflict, "an interrupted migration of \(r.planID) left \(fileName(resume.path)) with another plan digest (different --default-persona?); rerun with the options of the first run, or remove that file")
+            throw LogbookError(.conflict, "an interrupted migration of \(r.planID) left \(resume.name) with another plan digest (different --default-persona?); rerun with the options of the first run, or remove that file")
         }
         let genesis = try Genesis.make(plan: locked, spec: spec, gPlan: gPlan, g: gGenesis, registry: registry, locker: options.persona,
-                                       signer: options.signer, ts: Timestamp.string(Date()), type: .migrated, extra: r.genesisData)
+                                       signer: options.signer, ts: timestamp(), type: .migrated, extra: r.genesisData)
         guard genesis.line.count <= Event.maxGenesisLineBytes else {
             throw LogbookError(.badInput, "the migrated genesis would be \(genesis.line.count) bytes; the limit is \(Event.maxGenesisLineBytes) bytes (the legacy state is too large for one event)", plan: r.planID, rule: "size_limit")
         }
@@ -176,38 +155,32 @@ extension Workspace {
         header["migrated_from_file"] = .string(source)
         header["migrated_from_sha256"] = .string(r.sourceDigest.description)
         doc.setHeader(header)
-        let planPath = planPath(g: gPlan)
-        let point = !hasLiveStatus(state0, ignoring: options.replaceablePointers)
-        var backupPaths = [migrationBackupPath(g: gPlan)]
-        if let rc = r.retryCounters, !rc.sourceBytes.isEmpty { backupPaths.append(migrationStateBackupPath(g: gPlan)) }
+        let planPath = resume?.path ?? "exec_plan_\(gPlan).txt"
+        let point = try await !hasLiveStatus(state0, ignoring: options.replaceablePointers)
+        var backupPaths = [artifacts.name(of: .migrationSource, ref)]
+        if let rc = r.retryCounters, !rc.sourceBytes.isEmpty { backupPaths.append(artifacts.name(of: .migrationRetryCounters, ref)) }
         let outcome = MigrationOutcome(
             action: options.dryRun ? .wouldMigrate : resume == nil ? .migrated : .resumed, source: source, result: r, planG: gPlan,
-            planPath: planPath, journalPath: store.journalPath(ref), snapshotPath: store.snapshotPath(ref), backupPaths: backupPaths,
+            planPath: planPath, journalPath: "\(ref.statusID).journal", snapshotPath: "\(ref.statusID).txt", backupPaths: backupPaths,
             genesis: genesis, state: state, gBefore: gNow, gAfter: gGenesis, pointsStateHere: point)
         if options.dryRun { return outcome }
 
-        // Writes, in an order a rerun can complete: backups, g, plan, journal, snapshot, pointer.
-        if mkdir(migratedDirectory, 0o755) != 0 && errno != EEXIST { throw osError("mkdir", migratedDirectory) }
-        try AtomicFile(ops: ops).write(backupPaths[0], bytes)
-        if backupPaths.count > 1, let rc = r.retryCounters { try AtomicFile(ops: ops).write(backupPaths[1], rc.sourceBytes) }
-        try updateState { $0["g"] = .number(Double(max($0["g"]?.intValue ?? 0, gGenesis))) }
-        if resume == nil {
-            try AtomicFile(ops: ops).create(planPath, PrettyJSON.bytes(doc.json))
-        } else {
-            try AtomicFile(ops: ops).write(planPath, PrettyJSON.bytes(doc.json))
-        }
-        try await store.createJournal(ref, genesis: genesis.line)
-        let book = try await StatusBook.open(store: store, ref: ref, plan: spec)
-        try await book.writeSnapshot(sealedBy: options.signer)
-        if point {
-            try updateState { p in
-                WorkspaceState.point(&p, statusID: ref.statusID, planID: spec.id)
-            }
-        }
+        // The source bytes first (a rerun finds them), then the install (which writes in an
+        // order a rerun completes, ``Catalog/install(_:)``).
+        try await artifacts.store(.migrationSource, of: ref, bytes)
+        if backupPaths.count > 1, let rc = r.retryCounters { try await artifacts.store(.migrationRetryCounters, of: ref, rc.sourceBytes) }
+        let snapshot = try firstSnapshot(spec: spec, genesis: genesis, sealer: options.signer)
+        try await catalog.install(PlanInstall(plan: doc, g: gPlan, genesis: genesis.line, snapshot: snapshot, gAfter: gGenesis,
+                                              point: point, replacesDraft: false))
+        books.forget(ref)
         return outcome
     }
 
-    private func backups(g: Int) -> [String] {
-        [migrationBackupPath(g: g), migrationStateBackupPath(g: g)].filter { access($0, F_OK) == 0 }
+    private func backups(_ ref: JournalRef) async throws -> [String] {
+        var out: [String] = []
+        for a in [Artifact.migrationSource, .migrationRetryCounters] where try await artifacts.load(a, of: ref) != nil {
+            out.append(artifacts.name(of: a, ref))
+        }
+        return out
     }
 }

@@ -1,42 +1,34 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LogbookCore
-import LogbookEngine
 
-extension Workspace {
-    /// Every `exec_plan_<g>.txt`, by g.
-    public func listPlans() throws -> [PlanFile] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        var out: [PlanFile] = []
-        for n in names where n.hasPrefix("exec_plan_") && n.hasSuffix(".txt") {
-            guard let g = Int(n.dropFirst("exec_plan_".count).dropLast(4)) else { continue }
-            out.append(try planFile(g: g))
+extension LogbookEngine {
+    /// Every plan, by g.
+    public func listPlans() async throws -> [PlanFile] {
+        try await catalog.listPlans()
+    }
+
+    /// The plan created at `g`; `.notFound` naming it when there is none.
+    public func planFile(g: Int) async throws -> PlanFile {
+        guard let p = try await catalog.loadPlan(g: g) else {
+            throw LogbookError(.notFound, "no plan exec_plan_\(g) in this workspace")
         }
-        return out.sorted { $0.g < $1.g }
+        return p
     }
 
-    public func planFile(g: Int) throws -> PlanFile {
-        let path = planPath(g: g)
-        let doc = try PlanDocument(bytes: readFile(path), name: fileName(path))
-        return PlanFile(g: g, path: path, document: doc)
-    }
-
-    /// The plan named by `selector` (plan id, `exec_plan_<g>`, or g), or the one state.txt points at;
-    /// when it points at none (the last plan was archived), the most recently locked plan.
-    public func plan(_ selector: String?) throws -> PlanFile {
+    /// The plan named by `selector` (plan id, `exec_plan_<g>`, or g), or the one the state points
+    /// at; when it points at none (the last plan was archived), the most recently locked plan.
+    public func plan(_ selector: String?) async throws -> PlanFile {
         guard let selector else {
-            if let g = try readState().currentPlanG { return try planFile(g: g) }
-            if let last = try listPlans().last(where: { $0.document.isLocked }) { return last }
+            if let g = try await catalog.loadState().currentPlanG { return try await planFile(g: g) }
+            if let last = try await catalog.listPlans().last(where: { $0.document.isLocked }) { return last }
             throw LogbookError(.notFound, "state.txt points at no live status and no plan is locked; name a plan with --plan ID")
         }
         if let g = Int(selector) ?? (selector.hasPrefix("exec_plan_") ? Int(selector.dropFirst(10)) : nil),
-           access(planPath(g: g), F_OK) == 0 {
-            return try planFile(g: g)
+           let p = try await catalog.loadPlan(g: g) {
+            return p
         }
         try Identifier.check(selector, "plan id")
-        if let p = try listPlans().first(where: { $0.id == selector }) { return p }
+        if let p = try await catalog.listPlans().first(where: { $0.id == selector }) { return p }
         throw LogbookError(.notFound, "no plan \(selector) in this workspace", plan: selector)
     }
 
@@ -53,22 +45,22 @@ extension Workspace {
         let parsed = try PlanDocument(bytes: bytes, name: name)
         try parsed.refuseLiveState(name: name)
         let doc = try parsed.draft()  // ratified v5.4 shape, lock flags false
-        let spec = try doc.spec(personas: try personas())
-        return try await withWorkspaceLock {
-            let existing = try listPlans().first { $0.id == spec.id }
+        let spec = try doc.spec(personas: try await catalog.loadPersonas())
+        return try await catalog.exclusive {
+            let existing = try await catalog.listPlans().first { $0.id == spec.id }
             if let existing, existing.document.isLocked {
-                throw LogbookError(.locked, "plan \(spec.id) is locked (exec_plan_\(existing.g).txt) and cannot change; import it under a new execution_plan_id", plan: spec.id)
+                throw LogbookError(.locked, "plan \(spec.id) is locked (\(existing.name)) and cannot change; import it under a new execution_plan_id", plan: spec.id)
             }
             if let existing, !replace {
-                throw LogbookError(.alreadyExists, "plan \(spec.id) already exists as a DRAFT in \(fileName(existing.path)) (v_file_instance \(existing.document.header["v_file_instance"]?.intValue ?? 1), \(existing.document.payload["tasks"]?.arrayValue?.count ?? 0) tasks); nothing written. Pass --replace to replace it, or use another execution_plan_id", plan: spec.id, path: fileName(existing.path))
+                throw LogbookError(.alreadyExists, "plan \(spec.id) already exists as a DRAFT in \(existing.name) (v_file_instance \(existing.document.header["v_file_instance"]?.intValue ?? 1), \(existing.document.payload["tasks"]?.arrayValue?.count ?? 0) tasks); nothing written. Pass --replace to replace it, or use another execution_plan_id", plan: spec.id, path: existing.name)
             }
-            return try storeDraft(doc, id: spec.id, existing: existing)
+            return try await storeDraft(doc, id: spec.id, existing: existing)
         }
     }
 
     /// Writes a DRAFT plan: `exec_plan_<g>.txt` of `existing` (its version advanced) or of a new g.
-    /// The caller holds the workspace lock.
-    func storeDraft(_ document: PlanDocument, id: String, existing: PlanFile?) throws -> PlanFile {
+    /// The caller holds the catalog's exclusion.
+    func storeDraft(_ document: PlanDocument, id: String, existing: PlanFile?) async throws -> PlanFile {
         var doc = document
         let g: Int
         var version = 1
@@ -76,32 +68,32 @@ extension Workspace {
             g = existing.g
             version = (existing.document.header["v_file_instance"]?.intValue ?? 1) + 1
         } else {
-            g = try updateState { $0["g"] = .number(Double(($0["g"]?.intValue ?? 0) + 1)) }.g
+            g = try await catalog.updateState { $0["g"] = .number(Double(($0["g"]?.intValue ?? 0) + 1)) }.g
         }
         var header = doc.header
         header["file_id"] = .string("exec_plan_\(g)")
         header["entity_type"] = .string(PlanDocument.entityType)
         header["schema_definition_id_ref"] = .string(PlanDocument.schemaID)
         header["g_file_created"] = existing?.document.header["g_file_created"] ?? .number(Double(g))
-        header["g_file_last_modified"] = .number(Double(try readState().g))
+        header["g_file_last_modified"] = .number(Double(try await catalog.loadState().g))
         header["v_file_instance"] = .number(Double(version))
         doc.setHeader(header)
-        try AtomicFile(ops: ops).write(planPath(g: g), PrettyJSON.bytes(doc.json))
-        return PlanFile(g: g, path: planPath(g: g), document: doc)
+        return try await catalog.storeDraft(doc, g: g, create: existing == nil)
     }
 
     /// Locks (approves) a plan: validation, lock flags, digest, genesis event, 0 % snapshot and
-    /// g advanced, as one step for the user. state.txt is pointed at the new status when no
-    /// status is live (none, or the one it points at is ARCHIVED), or with `makeCurrent`; a live
-    /// status keeps the pointer, so agents working on it without `--plan` stay on it.
+    /// g advanced, installed as one step (``Catalog/install(_:)``). The state is pointed at the
+    /// new status when no status is live (none, or the one it points at is ARCHIVED), or with
+    /// `makeCurrent`; a live status keeps the pointer, so agents working on it without `--plan`
+    /// stay on it.
     ///
     /// A lock interrupted by a crash is completed by running it again.
     ///
     /// - Throws: `.invalidPlan` (path `payload.tasks`) for a plan without tasks.
     public func lockPlan(_ selector: String?, persona: String, signer: SigningKey?, makeCurrent: Bool = false) async throws -> (PlanFile, Event) {
-        try await withWorkspaceLock {
-            let file = try plan(selector)
-            let registry = try personas()
+        try await catalog.exclusive {
+            let file = try await plan(selector)
+            let registry = try await catalog.loadPersonas()
             let draft = file.document
             let locked = draft.isLocked ? draft : draft.locked()
             let spec = try locked.spec(personas: registry)
@@ -111,9 +103,9 @@ extension Workspace {
             }
             let ref = file.journalRef
             var genesis: Event
-            if try await store.journalExists(ref) {
+            if try await journals.journalExists(ref) {
                 // Already locked, or a lock interrupted after the journal was created.
-                guard let first = try await store.read(ref, from: 0, limit: 1).first,
+                guard let first = try await journals.read(ref, from: 0, limit: 1).first,
                       let e = try? Event(line: first.bytes), e.seq == 0 else {
                     throw LogbookError(.corrupt, "the status journal of \(spec.id) has no readable genesis", plan: spec.id)
                 }
@@ -125,15 +117,11 @@ extension Workspace {
                 }
                 genesis = e
             } else {
-                // Build (and so authorise) the genesis before advancing g: a refused lock writes nothing.
-                let g = try readState().g + 1
+                // Build (and so authorise) the genesis before anything is written: a refused lock writes nothing.
+                let g = try await catalog.loadState().g + 1
                 genesis = try Genesis.make(plan: locked, spec: spec, gPlan: file.g, g: g, registry: registry, locker: persona,
-                                           signer: signer, ts: Timestamp.string(Date()))
-                try updateState { $0["g"] = .number(Double(g)) }
-                try await store.createJournal(ref, genesis: genesis.line)
+                                           signer: signer, ts: timestamp())
             }
-            let book = try await StatusBook.open(store: store, ref: ref, plan: spec)
-            try await book.writeSnapshot(sealedBy: signer)
             var doc = locked
             var header = doc.header
             header["g_file_last_modified"] = .number(Double(genesis.g))
@@ -142,18 +130,26 @@ extension Workspace {
             header["g_locked"] = .number(Double(genesis.g))
             header["plan_digest"] = .string(locked.digest.description)
             doc.setHeader(header)
-            // state.txt before the plan file: a crash between the two leaves a DRAFT plan with a
-            // journal, which running the lock again completes; the other order would leave a
-            // locked plan that state.txt does not point at, and a second lock is refused.
             var point = makeCurrent
             if !point { point = try await !livePointer(ignoring: ref.statusID) }
-            try updateState { p in
-                p["g"] = .number(Double(max(p["g"]?.intValue ?? 0, genesis.g)))
-                guard point else { return }
-                WorkspaceState.point(&p, statusID: ref.statusID, planID: spec.id)
-            }
-            try AtomicFile(ops: ops).write(file.path, PrettyJSON.bytes(doc.json))
+            let snapshot = try firstSnapshot(spec: spec, genesis: genesis, sealer: signer)
+            try await catalog.install(PlanInstall(plan: doc, g: file.g, genesis: genesis.line, snapshot: snapshot, gAfter: genesis.g,
+                                                  point: point, replacesDraft: true))
+            books.forget(ref)
             return (PlanFile(g: file.g, path: file.path, document: doc), genesis)
         }
+    }
+
+    /// The snapshot of a journal holding only `genesis`, sealed by `sealer` when the genesis
+    /// trusts its key.
+    func firstSnapshot(spec: PlanSpec, genesis: Event, sealer: SigningKey?) throws -> [UInt8] {
+        var state = StatusState(plan: spec)
+        try state.apply(genesis)
+        // MERGE(storage): the snapshot's journal section loses its cursor.
+        let doc = state.snapshot(cursor: Int64(genesis.line.count))
+        guard let sealer, genesis.data["personas"]?[sealer.persona]?["key_id"]?.stringValue == sealer.publicKey.keyID else {
+            return PrettyJSON.bytes(doc)
+        }
+        return PrettyJSON.bytes(SnapshotSeal.seal(doc, genesisHash: genesis.hash, with: sealer))
     }
 }

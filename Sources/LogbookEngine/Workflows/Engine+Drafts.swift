@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LogbookCore
-import LogbookEngine
 
 /// DRAFT edits and the plan state.txt points at (SPEC §2, §3).
 ///
@@ -11,7 +7,7 @@ import LogbookEngine
 /// edit is applied to the file as it is when the lock is held (so concurrent edits all land, none
 /// is lost), and, when the caller says which version it read (`v_file_instance`), refused if
 /// the file changed since.
-extension Workspace {
+extension LogbookEngine {
     /// Applies `change` to a DRAFT plan's payload under the workspace lock and stores the result
     /// with its `v_file_instance` advanced.
     ///
@@ -21,15 +17,15 @@ extension Workspace {
     ///   valid plan; nothing is written then.
     @discardableResult
     public func editDraft(_ selector: String, expectedVersion: Int? = nil,
-                          _ change: (_ payload: inout JSONObject, _ file: PlanFile) throws -> Void) async throws -> PlanFile {
-        try await withWorkspaceLock {
-            let file = try plan(selector)
+                          _ change: @Sendable (_ payload: inout JSONObject, _ file: PlanFile) throws -> Void) async throws -> PlanFile {
+        try await catalog.exclusive {
+            let file = try await plan(selector)
             guard !file.document.isLocked else {
-                throw LogbookError(.locked, "plan \(file.id) is locked (\(fileName(file.path))) and cannot change", plan: file.id)
+                throw LogbookError(.locked, "plan \(file.id) is locked (\(file.name)) and cannot change", plan: file.id)
             }
             let version = file.document.header["v_file_instance"]?.intValue ?? 1
             if let expectedVersion, expectedVersion != version {
-                throw LogbookError(.conflict, "plan \(file.id) changed: \(fileName(file.path)) is at v_file_instance \(version), the edit expected \(expectedVersion); nothing written",
+                throw LogbookError(.conflict, "plan \(file.id) changed: \(file.name) is at v_file_instance \(version), the edit expected \(expectedVersion); nothing written",
                                    plan: file.id, rule: "v_file_instance")
             }
             var payload = file.document.payload
@@ -40,9 +36,9 @@ extension Workspace {
             guard doc.planID == file.id else {
                 throw LogbookError(.badInput, "a DRAFT edit cannot change the plan id (\(file.id))", plan: file.id)
             }
-            try doc.refuseLiveState(name: fileName(file.path))
-            _ = try doc.spec(personas: try personas())
-            return try storeDraft(doc, id: file.id, existing: file)
+            try doc.refuseLiveState(name: file.name)
+            _ = try doc.spec(personas: try await catalog.loadPersonas())
+            return try await storeDraft(doc, id: file.id, existing: file)
         }
     }
 
@@ -65,11 +61,11 @@ extension Workspace {
     /// Whether state.txt points at a status that is live: its journal exists and it is not
     /// ARCHIVED (a status that cannot be read counts as live: the pointer is not moved off it).
     func livePointer(ignoring: String? = nil) async throws -> Bool {
-        let state = try readState()
+        let state = try await catalog.loadState()
         guard let id = state.currentStatusID, id != ignoring, let g = state.currentPlanG,
-              access(planPath(g: g), F_OK) == 0 else { return false }
-        guard let file = try? planFile(g: g), file.document.isLocked,
-              (try? await store.journalExists(file.journalRef)) == true else { return false }
+              let found = try? await catalog.loadPlan(g: g), let file = Optional(found) else { return false }
+        guard file.document.isLocked,
+              (try? await journals.journalExists(file.journalRef)) == true else { return false }
         guard let life = try? await book(file).state().lifecycle else { return true }
         return life != .archived
     }
@@ -87,15 +83,15 @@ extension Workspace {
     ///
     /// - Throws: `.notLocked` for a DRAFT (or a plan without a status journal).
     public func usePlan(_ selector: String) async throws -> PlanUse {
-        try await withWorkspaceLock {
-            let file = try plan(selector)
-            guard file.document.isLocked, try await store.journalExists(file.journalRef) else {
-                throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT (\(fileName(file.path))); lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
+        try await catalog.exclusive {
+            let file = try await plan(selector)
+            guard file.document.isLocked, try await journals.journalExists(file.journalRef) else {
+                throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT (\(file.name)); lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
             }
             let lifecycle = try await book(file).state().lifecycle
-            let before = try readState()
+            let before = try await catalog.loadState()
             if before.currentStatusID != file.journalRef.statusID {
-                try updateState(expectedVersion: before.version) { WorkspaceState.point(&$0, statusID: file.journalRef.statusID, planID: file.id) }
+                try await catalog.updateState(expectedVersion: before.version) { WorkspaceState.point(&$0, statusID: file.journalRef.statusID, planID: file.id) }
             }
             return PlanUse(plan: file, lifecycle: lifecycle, previous: before.currentStatusID)
         }
@@ -113,9 +109,9 @@ extension Workspace {
 
     /// Every plan with its lifecycle, and which one state.txt points at.
     public func planSummaries() async throws -> [PlanSummary] {
-        let current = try readState().currentPlanG
+        let current = try await catalog.loadState().currentPlanG
         var out: [PlanSummary] = []
-        for f in try listPlans() {
+        for f in try await catalog.listPlans() {
             var s = PlanSummary(file: f, lifecycle: "DRAFT", current: f.g == current, error: nil)
             if f.document.isLocked {
                 do { s.lifecycle = try await book(f).state().lifecycle.rawValue } catch {

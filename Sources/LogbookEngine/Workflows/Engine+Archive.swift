@@ -1,17 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LogbookCore
-import LogbookEngine
 
 /// Archive (SPEC §7): the last step of a plan's lifecycle.
-extension Workspace {
+extension LogbookEngine {
     public struct ArchiveOutcome: Sendable {
         /// The `archived` event.
         public var event: Event
-        /// The segments that now hold the whole journal.
-        public var segments: SegmentManifest
+        /// How many segments now hold the whole journal, and their bytes.
+        public var segments: Int
+        public var segmentBytes: Int64
         /// Files made read-only.
         public var readOnly: [String]
         /// Where `state.txt` points now, and its g.
@@ -37,11 +34,11 @@ extension Workspace {
     /// - Parameter next: plan id the state should point at next (default: the locked plan with the
     ///   lowest g whose status is still ACTIVE or VALIDATING, else null).
     public func archive(_ file: PlanFile, persona: String, signer: SigningKey?, next: String? = nil) async throws -> ArchiveOutcome {
-        let stateAtStart = try readState()
+        let stateAtStart = try await catalog.loadState()
         let book = try await self.book(file)
         var state = try await book.state()
         try requireSupervisor(state, persona, file, act: "archive")
-        let nextStatus = try nextStatusID(after: file, explicit: next)
+        let nextStatus = try await nextStatusID(after: file, explicit: next)
         guard state.lifecycle == .frozen || state.lifecycle == .archived else {
             throw LogbookError(.refused, "plan \(file.id) is \(state.lifecycle.rawValue); validate and freeze it before archiving (`logbook validate`, `logbook freeze`)", plan: file.id, rule: "lifecycle")
         }
@@ -51,13 +48,15 @@ extension Workspace {
             throw LogbookError(.corrupt, "plan \(file.id) is \(state.lifecycle.rawValue) but its journal has no `frozen` event; run `logbook verify`", plan: file.id)
         }
         // The report must exist (a crash inside freeze may have left it, or its checkpoint, unwritten).
-        let (jsonPath, mdPath) = reportPaths(file)
-        if access(jsonPath, F_OK) != 0 || access(mdPath, F_OK) != 0 {
-            if let signer, state.lifecycle == .frozen, latestCheckpointSize(file) < frozen.state.seq + 1 {
+        let ref = file.journalRef
+        let storedJSON = try await artifacts.load(.reportJSON, of: ref)
+        let storedMarkdown = try await artifacts.load(.reportMarkdown, of: ref)
+        if storedJSON == nil || storedMarkdown == nil {
+            if let signer, state.lifecycle == .frozen, await latestCheckpointSize(file) < frozen.state.seq + 1 {
                 try await storeVerifiedCheckpoint(file, tree: frozen.tree, state: frozen.state, signer: signer)
             }
-            try writeReport(file, try validationReport(file, replay))
-        } else if let difference = try reportDifference(file, rebuilt: try validationReport(file, replay)) {
+            try await writeReport(file, try await validationReport(file, replay))
+        } else if let difference = try await reportDifference(file, rebuilt: try await validationReport(file, replay)) {
             // The report archive makes read-only must be the one the journal gives.
             throw LogbookError(.corrupt, "refusing to archive: \(difference); nothing was written; run `logbook report --check`", plan: file.id)
         }
@@ -78,28 +77,27 @@ extension Workspace {
         }
 
         // 2. A checkpoint over the whole journal, signed by the supervisor.
-        if let signer, latestCheckpointSize(file) < state.seq + 1 {
+        if let signer, await latestCheckpointSize(file) < state.seq + 1 {
             try await storeVerifiedCheckpoint(file, tree: replay.tree, state: state, signer: signer)
         }
         // 3. The snapshot as archived, then every line into segments (the last rotation).
         try await book.writeSnapshot(sealedBy: signer)
-        let manifest = try store.sealLive(file.journalRef)
+        let sealed = try await journals.seal(ref)
 
-        // 4. Read-only status files.
-        let readOnly = statusFiles(file, manifest)
-        for path in readOnly where access(path, F_OK) == 0 { try ops.chmod(path, 0o444) }
+        // 4. Read-only artifacts (report, checkpoints).
+        let readOnly = sealed.readOnly + (try await artifacts.seal(ref))
 
         // 5. state.txt moves on, once.
-        let (current, moved) = try await withWorkspaceLock { () async throws -> (WorkspaceState, Bool) in
-            let now = try readState()
+        let (current, moved) = try await catalog.exclusive { () async throws -> (WorkspaceState, Bool) in
+            let now = try await catalog.loadState()
             guard now.currentStatusID == file.journalRef.statusID else { return (now, false) }
-            let next = try updateState(expectedVersion: stateAtStart.version) { p in
+            let next = try await catalog.updateState(expectedVersion: stateAtStart.version) { p in
                 WorkspaceState.point(&p, statusID: nextStatus, planID: nil)  // updateState fills cp_id from the plan file
                 p["g"] = JSONValue((p["g"]?.intValue ?? 0) + 1)
             }
             return (next, true)
         }
-        return ArchiveOutcome(event: event, segments: manifest, readOnly: readOnly, nextStatus: current.currentStatusID,
+        return ArchiveOutcome(event: event, segments: sealed.parts, segmentBytes: sealed.bytes, readOnly: readOnly, nextStatus: current.currentStatusID,
                               g: current.g, movedState: moved)
     }
 
@@ -113,29 +111,16 @@ extension Workspace {
     }
 
     /// The files that hold a plan's status record, as archive leaves them.
-    func statusFiles(_ file: PlanFile, _ m: SegmentManifest) -> [String] {
-        let ref = file.journalRef
-        var out = [store.journalPath(ref), store.manifestPath(ref), store.snapshotPath(ref),
-                   reportPaths(file).json, reportPaths(file).markdown, checkpointPath(file)]
-        out += m.segments.map { root + "/" + $0.file }
-        let dir = checkpointDirectory(file)
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: dir) {
-            out += names.sorted().map { dir + "/" + $0 }
-        }
-        return out
-    }
-
-    /// `exec_status_<g>` of the plan that should be live after `file` is archived.
-    func nextStatusID(after file: PlanFile, explicit: String?) throws -> String? {
+    func nextStatusID(after file: PlanFile, explicit: String?) async throws -> String? {
         if let explicit {
-            let p = try plan(explicit)
+            let p = try await plan(explicit)
             guard p.g != file.g else { throw LogbookError(.badInput, "--next names the plan being archived (\(file.id))", plan: file.id) }
             guard p.document.isLocked else { throw LogbookError(.notLocked, "--next plan \(p.id) is a DRAFT; lock it first", plan: p.id) }
             return p.journalRef.statusID
         }
-        for p in try listPlans().sorted(by: { $0.g < $1.g }) where p.g != file.g && p.document.isLocked {
-            guard access(store.journalPath(p.journalRef), F_OK) == 0 else { continue }
-            if let snap = try? readFile(store.snapshotPath(p.journalRef)), let v = try? JSONParser.parse(snap),
+        for p in try await catalog.listPlans().sorted(by: { $0.g < $1.g }) where p.g != file.g && p.document.isLocked {
+            guard try await journals.journalExists(p.journalRef) else { continue }
+            if let snap = try? await journals.loadSnapshot(p.journalRef), let v = try? JSONParser.parse(snap),
                let life = v["payload"]?["overall_status_summary"]?["lifecycle_status"]?.stringValue,
                life == "FROZEN" || life == "ARCHIVED" {
                 continue

@@ -1,12 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LogbookCore
-import LogbookEngine
 
 /// Validate → freeze → report → archive (SPEC §7).
-extension Workspace {
+extension LogbookEngine {
     public struct ValidationOutcome: Sendable {
         public var verdict: String
         public var criteria: [Criterion]
@@ -67,8 +63,9 @@ extension Workspace {
         return ValidationOutcome(verdict: chosen, criteria: criteria, event: e)
     }
 
-    public func reportPaths(_ file: PlanFile) -> (json: String, markdown: String) {
-        (root + "/validation_report_\(file.g).json", root + "/validation_report_\(file.g).md")
+    /// The names of the Validation Report's two documents (files: `validation_report_<g>.json` and `.md`).
+    public func reportNames(_ file: PlanFile) -> (json: String, markdown: String) {
+        (artifacts.name(of: .reportJSON, file.journalRef), artifacts.name(of: .reportMarkdown, file.journalRef))
     }
 
     /// Records `frozen` with the final head, writes the snapshot, a checkpoint signed by the
@@ -123,16 +120,16 @@ extension Workspace {
             throw LogbookError(.corrupt, "the `frozen` event at seq \(e.seq) is not in the journal after recording it; run `logbook verify`", plan: file.id, seq: e.seq)
         }
         try await book.writeSnapshot(sealedBy: signer)
-        if let signer, latestCheckpointSize(file) < frozen.state.seq + 1 {
+        if let signer, await latestCheckpointSize(file) < frozen.state.seq + 1 {
             try await storeVerifiedCheckpoint(file, tree: frozen.tree, state: frozen.state, signer: signer)
         }
-        let report = try writeReport(file, try validationReport(file, replay))
+        let report = try await writeReport(file, try await validationReport(file, replay))
         return (e, report)
     }
 
     /// The tree size of the latest stored checkpoint (0 if none).
-    func latestCheckpointSize(_ file: PlanFile) -> Int {
-        ((try? latestCheckpoint(file)) ?? nil)?.size ?? 0
+    func latestCheckpointSize(_ file: PlanFile) async -> Int {
+        ((try? await latestCheckpoint(file)) ?? nil)?.size ?? 0
     }
 
     func requireSupervisor(_ state: StatusState, _ persona: String, _ file: PlanFile, act: String) throws {
@@ -144,7 +141,7 @@ extension Workspace {
     /// Rebuilds the report from the journal (up to the `frozen` event) and writes both files.
     @discardableResult
     public func writeReport(_ file: PlanFile) async throws -> JSONValue {
-        try writeReport(file, try await buildReport(file))
+        try await writeReport(file, try await buildReport(file))
     }
 
     /// The report as the journal determines it: replay, statistics and verification of the
@@ -153,16 +150,20 @@ extension Workspace {
     /// - Throws: `.corrupt` when the journal does not verify (a report is never built from one).
     public func buildReport(_ file: PlanFile) async throws -> JSONValue {
         let verified = try await verifiedOrRefuse(file, act: "build the Validation Report")
-        return try validationReport(file, try await replayVerified(file, verified))
+        return try await validationReport(file, try await replayVerified(file, verified))
     }
 
     /// Proves the report file matches its journal: rebuilt report equal byte for byte, own hash valid.
     public func checkReport(_ file: PlanFile) async throws -> (ok: Bool, message: String) {
-        let json = reportPaths(file).json
-        guard access(json, F_OK) == 0 else { throw LogbookError(.notFound, "no report \(Paths.fileName(of: json)); freeze the plan first", plan: file.id) }
+        let json = reportNames(file).json
+        guard let bytes = try await artifacts.load(.reportJSON, of: file.journalRef) else {
+            throw LogbookError(.notFound, "no report \(json); freeze the plan first", plan: file.id)
+        }
         let stored: JSONValue
-        do { stored = try JSONParser.parse(readFile(json)) } catch let e as JSONParseError {
-            return (false, "\(Paths.fileName(of: json)) is not valid JSON: \(e)")
+        // A synchronous Result: a typed-throws catch in an async function crashes swiftc 6.3.1.
+        switch Result(catching: { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(bytes) }) {
+        case .success(let v): stored = v
+        case .failure(let e): return (false, "\(json) is not valid JSON: \(e)")
         }
         guard ValidationReport.hashIsValid(stored) else { return (false, "the report's report_hash does not match its content (the report was edited)") }
         // One verify: the check fails whenever `verify` fails. A report whose head disagrees with
@@ -171,27 +172,27 @@ extension Workspace {
         if let f = verified.failure, f.kind != .reportMismatch {
             return (false, "the journal does not verify (\(f.description)); a report cannot match it")
         }
-        let rebuilt = try validationReport(file, try await replayVerified(file, verified))
-        if let difference = try reportDifference(file, rebuilt: rebuilt) { return (false, difference) }
+        let rebuilt = try await validationReport(file, try await replayVerified(file, verified))
+        if let difference = try await reportDifference(file, rebuilt: rebuilt) { return (false, difference) }
         if let f = verified.failure { return (false, "the journal does not verify (\(f.description))") }
         return (true, "report \(stored["report_hash"]?.stringValue ?? "") matches the journal (verdict \(stored["verdict"]?.stringValue ?? "-"), head \(stored["final_head_hash"]?.stringValue ?? "-"))")
     }
 }
 
-extension Workspace {
+extension LogbookEngine {
     /// How the stored report files differ from `rebuilt` (the report the journal gives), or nil
     /// when the JSON file is byte for byte the rebuilt report and the Markdown file (if any) its
     /// rendering.
-    func reportDifference(_ file: PlanFile, rebuilt: JSONValue) throws -> String? {
-        let (json, md) = reportPaths(file)
-        let bytes = try readFile(json)
-        guard let stored = try? JSONParser.parse(bytes) else { return "\(Paths.fileName(of: json)) is not valid JSON" }
+    func reportDifference(_ file: PlanFile, rebuilt: JSONValue) async throws -> String? {
+        let (json, md) = reportNames(file)
+        guard let bytes = try await artifacts.load(.reportJSON, of: file.journalRef) else { return "\(json) is missing" }
+        guard let stored = try? JSONParser.parse(bytes) else { return "\(json) is not valid JSON" }
         guard rebuilt == stored, PrettyJSON.bytes(rebuilt) == bytes else {
             let diff = (rebuilt.objectValue?.keys ?? []).first { rebuilt[$0] != stored[$0] } ?? "?"
             return "the report differs from what the journal gives (first difference: \(diff))"
         }
-        if access(md, F_OK) == 0, try readFile(md) != Array(ValidationReport.markdown(rebuilt).utf8) {
-            return "\(Paths.fileName(of: md)) differs from the JSON report"
+        if let stored = try await artifacts.load(.reportMarkdown, of: file.journalRef), stored != Array(ValidationReport.markdown(rebuilt).utf8) {
+            return "\(md) differs from the JSON report"
         }
         return nil
     }
@@ -199,17 +200,17 @@ extension Workspace {
     /// For a frozen status whose Validation Report exists: whether the journal's `frozen` event
     /// is still the head the report records (SPEC §9). Nil when they agree or there is no report.
     func frozenHeadMismatch(_ file: PlanFile, report: VerifyReport) async throws -> (seq: Int, message: String)? {
-        let (json, _) = reportPaths(file)
-        guard access(json, F_OK) == 0 else { return nil }
-        guard let stored = try? JSONParser.parse(readFile(json)),
+        let (json, _) = reportNames(file)
+        guard let bytes = try await artifacts.load(.reportJSON, of: file.journalRef) else { return nil }
+        guard let stored = try? JSONParser.parse(bytes),
               let seq = stored["final_seq"]?.intValue, let head = stored["final_head_hash"]?.stringValue else {
-            return (report.lastSeq, "\(fileName(json)) is not a readable Validation Report (no final_seq / final_head_hash)")
+            return (report.lastSeq, "\(json) is not a readable Validation Report (no final_seq / final_head_hash)")
         }
         guard seq <= report.lastSeq else {
             return (report.lastSeq, "the Validation Report records the frozen head at seq \(seq), but the journal ends at seq \(report.lastSeq)")
         }
         var found: Event?
-        try await store.forEachLine(file.journalRef) { line in
+        try await journals.forEachLine(file.journalRef) { line in
             guard found == nil, let e = try? Event(line: line.bytes), e.seq == seq else { return }
             found = e
         }

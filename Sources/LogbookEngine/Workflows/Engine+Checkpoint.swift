@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LogbookCore
-import LogbookEngine
 
 /// Signed checkpoints (C2SP tlog-checkpoint) of a status journal, and proofs against them.
 ///
@@ -14,16 +10,10 @@ import LogbookEngine
 /// A checkpoint only protects against rollback and rewriting if someone keeps a copy away from
 /// the workspace (another machine, a ticket, a witness): whoever can cut the journal can also
 /// delete the files here. `logbook verify --checkpoint FILE` checks the journal against such a copy.
-extension Workspace {
-    public func checkpointPath(_ file: PlanFile) -> String { root + "/exec_status_\(file.g).checkpoint" }
-    public func checkpointDirectory(_ file: PlanFile) -> String { root + "/exec_status_\(file.g).checkpoints" }
-    /// `exec_status_<g>.checkpoints/<size>.txt`: the stored checkpoint of that tree size.
-    public func checkpointHistoryPath(_ file: PlanFile, size: Int) -> String { checkpointDirectory(file) + "/\(size).txt" }
-    func checkpointLockPath(_ file: PlanFile) -> String { root + "/.exec_status_\(file.g).checkpoint.lock" }
-
+extension LogbookEngine {
     /// `logbook/<workspace id>/<plan id>`, the origin line of this plan's checkpoints.
-    public func checkpointOrigin(_ file: PlanFile) throws -> String {
-        Checkpoint.origin(workspaceID: try readState().workspaceID, planID: file.id)
+    public func checkpointOrigin(_ file: PlanFile) async throws -> String {
+        Checkpoint.origin(workspaceID: try await catalog.loadState().workspaceID, planID: file.id)
     }
 
     /// Writes a checkpoint of the journal as it is now, signed by `signers`.
@@ -44,7 +34,7 @@ extension Workspace {
     @discardableResult
     public func writeCheckpoint(_ file: PlanFile, signers: [SigningKey]) async throws -> Checkpoint {
         guard !signers.isEmpty else { throw LogbookError(.badInput, "a checkpoint needs at least one signer (a supervisor)", plan: file.id) }
-        let registry = try personas()
+        let registry = try await catalog.loadPersonas()
         for s in signers {
             guard let p = registry[s.persona] else {
                 throw LogbookError(.forbidden, "persona \(s.persona) is not in personas.json", plan: file.id)
@@ -55,16 +45,16 @@ extension Workspace {
         }
         let spec = try file.document.spec()
         let ref = file.journalRef
-        guard try await store.journalExists(ref) else {
+        guard try await journals.journalExists(ref) else {
             throw LogbookError(.notLocked, "plan \(file.id) has no status journal (is it locked?)", plan: file.id)
         }
-        let origin = try checkpointOrigin(file)
+        let origin = try await checkpointOrigin(file)
         // A damaged latest checkpoint is not "none": it stops the signing (verify reports it).
-        let previous = try latestCheckpoint(file)
-        var verifier = Verifier(plan: file.document, spec: spec, registry: registry, snapshot: try await store.loadSnapshot(ref))
+        let previous = try await latestCheckpoint(file)
+        var verifier = Verifier(plan: file.document, spec: spec, registry: registry, snapshot: try await journals.loadSnapshot(ref))
         var tree = MerkleAccumulator()
         var previousCheck = previous.map { CheckpointCheck(checkpoint: $0) }
-        try await store.forEachLine(ref) { line in
+        try await journals.forEachLine(ref) { line in
             verifier.feed(line)
             guard !verifier.failed else { return }
             guard let h = CheckpointCheck.eventHash(of: line) else { previousCheck?.feed(line); return }
@@ -94,65 +84,64 @@ extension Workspace {
         return cp
     }
 
-    /// Stores `cp` in the history and, unless a later one is there (or `asLatest` is false), as the latest.
+    /// Stores `cp` in the history (a checkpoint of that size with another root is refused: the
+    /// journal was rewritten) and, with `asLatest`, as the latest unless a larger one is stored.
     func storeCheckpoint(_ file: PlanFile, _ cp: Checkpoint, asLatest: Bool = true) async throws {
-        let fd = try ops.openRegular(checkpointLockPath(file), O_RDWR | O_CREAT, 0o644)
-        defer { ops.close(fd) }
-        try ops.flock(fd, LOCK_EX)
-        defer { try? ops.flock(fd, LOCK_UN) }
-        let dir = checkpointDirectory(file)
-        if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw osError("mkdir", dir) }
-        let historyPath = checkpointHistoryPath(file, size: cp.size)
-        if access(historyPath, F_OK) == 0, let old = try storedCheckpoint(file, size: cp.size), old.root != cp.root {
-            throw LogbookError(.corrupt, "a checkpoint of size \(cp.size) with another root is already stored (\(Paths.fileName(of: historyPath))): the journal was rewritten", plan: file.id)
-        }
-        let bytes = Array(cp.text.utf8)
-        try AtomicFile(ops: ops).write(historyPath, bytes)
-        let latest = try latestCheckpoint(file)
-        if asLatest, latest == nil || latest!.size <= cp.size {
-            try AtomicFile(ops: ops).write(checkpointPath(file), bytes)
+        let ref = file.journalRef
+        try await artifacts.exclusive(checkpointsOf: ref) { () async throws -> Void in
+            try await storeCheckpointLocked(file, cp, asLatest: asLatest)
         }
     }
 
-    /// The latest stored checkpoint, or nil if none was written. Signatures are not checked.
-    /// - Throws: `.badInput` if the file is not a checkpoint.
-    public func latestCheckpoint(_ file: PlanFile) throws -> Checkpoint? {
-        let path = checkpointPath(file)
-        guard access(path, F_OK) == 0 else { return nil }
-        do { return try Checkpoint(parsing: readFile(path)) } catch let e as LogbookError where e.code == .badInput {
-            throw LogbookError(.corrupt, "\(Paths.fileName(of: path)): \(e.message)", plan: file.id)
+    func storeCheckpointLocked(_ file: PlanFile, _ cp: Checkpoint, asLatest: Bool) async throws {
+        let ref = file.journalRef
+        if let old = try await storedCheckpoint(file, size: cp.size), old.root != cp.root {
+            throw LogbookError(.corrupt, "a checkpoint of size \(cp.size) with another root is already stored (\(artifacts.name(of: .checkpoint(size: cp.size), ref))): the journal was rewritten", plan: file.id)
         }
+        let bytes = Array(cp.text.utf8)
+        try await artifacts.store(.checkpoint(size: cp.size), of: ref, bytes)
+        let latest = try await latestCheckpoint(file)
+        if asLatest, latest == nil || latest!.size <= cp.size {
+            try await artifacts.store(.latestCheckpoint, of: ref, bytes)
+        }
+    }
+
+    public func latestCheckpoint(_ file: PlanFile) async throws -> Checkpoint? {
+        guard let bytes = try await artifacts.load(.latestCheckpoint, of: file.journalRef) else { return nil }
+        return try Self.parseCheckpoint(bytes, name: artifacts.name(of: .latestCheckpoint, file.journalRef), plan: file.id)
+    }
+
+    /// A stored checkpoint's text parsed; a damaged one is `.corrupt` naming where it is stored.
+    ///
+    /// Kept synchronous: a typed-throws `catch` inside an async function crashes swiftc 6.3.1
+    /// (an ownership verifier failure).
+    static func parseCheckpoint(_ bytes: [UInt8], name: String, plan: String) throws -> Checkpoint {
+        switch parseCheckpoint(bytes) {
+        case .success(let cp): return cp
+        case .failure(let e) where e.code == .badInput:
+            throw LogbookError(.corrupt, "\(name): \(e.message)", plan: plan)
+        case .failure(let e): throw e
+        }
+    }
+
+    static func parseCheckpoint(_ bytes: [UInt8]) -> Result<Checkpoint, LogbookError> {
+        do { return .success(try Checkpoint(parsing: bytes)) } catch { return .failure(error) }
     }
 
     /// The tree sizes of the stored checkpoints, ascending.
-    public func storedCheckpointSizes(_ file: PlanFile) -> [Int] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointDirectory(file))) ?? []
-        return names.compactMap { n in n.hasSuffix(".txt") ? Int(n.dropLast(4)) : nil }.sorted()
+    public func storedCheckpointSizes(_ file: PlanFile) async -> [Int] {
+        (try? await artifacts.checkpointSizes(of: file.journalRef)) ?? []
     }
 
     /// The stored checkpoint of `size`, if any. Signatures are not checked.
-    public func storedCheckpoint(_ file: PlanFile, size: Int) throws -> Checkpoint? {
-        let path = checkpointHistoryPath(file, size: size)
-        guard access(path, F_OK) == 0 else { return nil }
-        do { return try Checkpoint(parsing: readFile(path)) } catch let e as LogbookError where e.code == .badInput {
-            throw LogbookError(.corrupt, "\(fileName(checkpointDirectory(file)))/\(Paths.fileName(of: path)): \(e.message)", plan: file.id)
-        }
-    }
-
-    /// Reads a checkpoint file given on the command line.
-    public func readCheckpoint(path: String) throws -> Checkpoint {
-        let bytes: [UInt8]
-        do { bytes = try readFile(path) } catch let e as LogbookError where e.code == .notFound {
-            throw LogbookError(.notFound, "no checkpoint file \(path)")
-        }
-        do { return try Checkpoint(parsing: bytes) } catch {
-            throw LogbookError(error.code, "\(path): \(error.message)")
-        }
+    public func storedCheckpoint(_ file: PlanFile, size: Int) async throws -> Checkpoint? {
+        guard let bytes = try await artifacts.load(.checkpoint(size: size), of: file.journalRef) else { return nil }
+        return try Self.parseCheckpoint(bytes, name: artifacts.name(of: .checkpoint(size: size), file.journalRef), plan: file.id)
     }
 
     /// Checks that `cp` is a checkpoint of this plan signed by a supervisor in `personas.json`.
-    func checkOwnCheckpoint(_ cp: Checkpoint, _ file: PlanFile, registry: PersonaRegistry, requireSupervisor: Bool = true) throws {
-        let origin = try checkpointOrigin(file)
+    func checkOwnCheckpoint(_ cp: Checkpoint, _ file: PlanFile, registry: PersonaRegistry, requireSupervisor: Bool = true) async throws {
+        let origin = try await checkpointOrigin(file)
         guard cp.origin == origin else {
             throw LogbookError(.badInput, "the checkpoint is for \(cp.origin), not for this plan (\(origin))", plan: file.id)
         }
@@ -164,52 +153,59 @@ extension Workspace {
     ///
     /// - Throws: if the checkpoint is not this plan's or its signatures do not verify.
     public func verifyAgainst(checkpoint: Checkpoint, _ file: PlanFile) async throws -> VerifyReport.Failure? {
-        try checkOwnCheckpoint(checkpoint, file, registry: try personas())
-        var check = CheckpointCheck(checkpoint: checkpoint, hints: storedHints(file, below: checkpoint.size))
-        try await store.forEachLine(file.journalRef) { check.feed($0) }
+        try await checkOwnCheckpoint(checkpoint, file, registry: try await catalog.loadPersonas())
+        var check = CheckpointCheck(checkpoint: checkpoint, hints: await storedHints(file, below: checkpoint.size))
+        try await journals.forEachLine(file.journalRef) { check.feed($0) }
         return check.finish()
     }
 
-    func storedHints(_ file: PlanFile, below size: Int) -> [Checkpoint] {
-        storedCheckpointSizes(file).filter { $0 < size }.compactMap { try? storedCheckpoint(file, size: $0) }
+    func storedHints(_ file: PlanFile, below limit: Int) async -> [Checkpoint] {
+        var out: [Checkpoint] = []
+        for size in await storedCheckpointSizes(file) where size < limit {
+            if let cp = try? await storedCheckpoint(file, size: size) { out.append(cp) }
+        }
+        return out
     }
 
     /// The checkpoint `verify` checks the journal against: `explicit` (which must be this plan's
     /// and verify: else it throws), else the latest stored one (whose problems become the
     /// report's failure), else none.
-    func checkpointCheck(_ file: PlanFile, explicit: Checkpoint?, registry: PersonaRegistry) throws -> CheckpointCheck? {
+    func checkpointCheck(_ file: PlanFile, explicit: Checkpoint?, registry: PersonaRegistry) async throws -> CheckpointCheck? {
         if let explicit {
-            try checkOwnCheckpoint(explicit, file, registry: registry)
-            return CheckpointCheck(checkpoint: explicit, hints: storedHints(file, below: explicit.size))
+            try await checkOwnCheckpoint(explicit, file, registry: registry)
+            return CheckpointCheck(checkpoint: explicit, hints: await storedHints(file, below: explicit.size))
         }
-        let name = Paths.fileName(of: checkpointPath(file))
-        let stored: Checkpoint?
-        do { stored = try latestCheckpoint(file) } catch let e as LogbookError {
+        let ref = file.journalRef
+        let name = artifacts.name(of: .latestCheckpoint, ref)
+        var stored: Checkpoint? = nil
+        do { stored = try await latestCheckpoint(file) } catch let e as LogbookError {
             let placeholder = Checkpoint(origin: "", size: 0, root: Merkle.emptyRoot)
             return CheckpointCheck(checkpoint: placeholder, failure: .init(seq: nil, kind: .unparseable, message: "\(name) is not a checkpoint: \(e.message)"))
         }
         if let stored {
-            do { try checkOwnCheckpoint(stored, file, registry: registry) } catch let e as LogbookError {
+            do { try await checkOwnCheckpoint(stored, file, registry: registry) } catch let e as LogbookError {
                 return CheckpointCheck(checkpoint: stored, failure: .init(seq: nil, kind: .forgedSignature, message: "\(name): \(e.message)"))
             }
         }
         // A later checkpoint in the history, written at a rotation and signed by the persona whose
         // commit rotated (not a supervisor), is a witness: the journal is checked against it too.
-        if let size = storedCheckpointSizes(file).last, size > (stored?.size ?? 0) {
-            let path = checkpointHistoryPath(file, size: size)
-            let label = fileName(checkpointDirectory(file)) + "/" + fileName(path)
+        if let size = await storedCheckpointSizes(file).last, size > (stored?.size ?? 0) {
+            let label = artifacts.name(of: .checkpoint(size: size), ref)
+            let witnessBytes = try await artifacts.load(.checkpoint(size: size), of: ref) ?? []
             let witness: Checkpoint
-            do { witness = try Checkpoint(parsing: readFile(path)) } catch {
+            switch Self.parseCheckpoint(witnessBytes) {
+            case .success(let cp): witness = cp
+            case .failure(let error):
                 let placeholder = Checkpoint(origin: "", size: 0, root: Merkle.emptyRoot)
                 return CheckpointCheck(checkpoint: placeholder, failure: .init(seq: nil, kind: .unparseable, message: "\(label) is not a checkpoint: \(error)"))
             }
-            do { try checkOwnCheckpoint(witness, file, registry: registry, requireSupervisor: false) } catch let e as LogbookError {
+            do { try await checkOwnCheckpoint(witness, file, registry: registry, requireSupervisor: false) } catch let e as LogbookError {
                 return CheckpointCheck(checkpoint: witness, failure: .init(seq: nil, kind: .forgedSignature, message: "\(label): \(e.message)"))
             }
-            return CheckpointCheck(checkpoint: witness, hints: storedHints(file, below: witness.size))
+            return CheckpointCheck(checkpoint: witness, hints: await storedHints(file, below: witness.size))
         }
         guard let stored else { return nil }
-        return CheckpointCheck(checkpoint: stored, hints: storedHints(file, below: stored.size))
+        return CheckpointCheck(checkpoint: stored, hints: await storedHints(file, below: stored.size))
     }
 
     /// Adds the checkpoint's verdict to a report whose journal checks passed.
@@ -229,11 +225,11 @@ extension Workspace {
     ///   cover, `.badSignature` for a checkpoint that does not verify, `.corrupt` if the journal
     ///   no longer matches the checkpoint.
     public func inclusionProof(_ file: PlanFile, seq: Int, checkpoint: Checkpoint? = nil) async throws -> InclusionProof {
-        let registry = try personas()
-        guard let cp = try checkpoint ?? latestCheckpoint(file) else {
+        let registry = try await catalog.loadPersonas()
+        guard let cp = try await checkpointOrLatest(checkpoint, file) else {
             throw LogbookError(.notFound, "plan \(file.id) has no checkpoint yet; write one with `logbook checkpoint --persona SUPERVISOR`", plan: file.id)
         }
-        try checkOwnCheckpoint(cp, file, registry: registry)
+        try await checkOwnCheckpoint(cp, file, registry: registry)
         guard seq >= 0, seq < cp.size else {
             throw LogbookError(.badInput, "seq \(seq) is not covered by the checkpoint (size \(cp.size): seq 0–\(cp.size - 1)); write a newer checkpoint", plan: file.id)
         }
@@ -254,10 +250,10 @@ extension Workspace {
     /// A consistency proof between two checkpoints of this plan (in either order), built from the
     /// journal, which must match both.
     public func consistencyProof(_ file: PlanFile, from a: Checkpoint, to b: Checkpoint) async throws -> ConsistencyProof {
-        let registry = try personas()
+        let registry = try await catalog.loadPersonas()
         let (old, new) = a.size <= b.size ? (a, b) : (b, a)
-        try checkOwnCheckpoint(old, file, registry: registry)
-        try checkOwnCheckpoint(new, file, registry: registry)
+        try await checkOwnCheckpoint(old, file, registry: registry)
+        try await checkOwnCheckpoint(new, file, registry: registry)
         var builder = MerkleProofBuilder(ranges: try Merkle.consistencyRanges(oldSize: old.size, newSize: new.size))
         var tree = MerkleAccumulator()
         var oldRoot: Digest256? = old.size == 0 ? Merkle.emptyRoot : nil
@@ -282,6 +278,11 @@ extension Workspace {
     }
 
     /// Checks that the journal's first `cp.size` events give the checkpoint's root.
+    func checkpointOrLatest(_ cp: Checkpoint?, _ file: PlanFile) async throws -> Checkpoint? {
+        if let cp { return cp }
+        return try await latestCheckpoint(file)
+    }
+
     func matchJournal(_ file: PlanFile, _ cp: Checkpoint, _ seen: (count: Int, root: Digest256)) throws {
         guard seen.count >= cp.size else {
             throw LogbookError(.corrupt, "the journal has \(seen.count) events, fewer than the checkpoint's \(cp.size): events were cut off (truncated)", plan: file.id)
@@ -295,12 +296,14 @@ extension Workspace {
     /// and the tree root over them.
     func streamLeaves(_ file: PlanFile, count: Int,
                       _ body: (Int, Digest256, JournalLine) throws -> Void) async throws -> (count: Int, root: Digest256) {
-        struct Enough: Error {}
         var i = 0
         var tree = MerkleAccumulator()
-        do {
-            try await store.forEachLine(file.journalRef) { line in
-                guard i < count else { throw Enough() }
+        var at: Int64 = 0
+        reading: while i < count {
+            let batch = try await journals.read(file.journalRef, from: at, limit: 1 << 20)
+            guard let last = batch.last else { break }
+            for line in batch {
+                guard i < count else { break reading }
                 guard let h = CheckpointCheck.eventHash(of: line) else {
                     throw LogbookError(.corrupt, "the journal line at seq \(i) has no readable event hash; run `logbook verify`", plan: file.id, seq: i)
                 }
@@ -308,7 +311,8 @@ extension Workspace {
                 try body(i, h, line)
                 i += 1
             }
-        } catch is Enough {}
+            at = last.end
+        }
         return (i, tree.root)
     }
 }

@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LogbookCore
-import LogbookEngine
 
 /// What `persona rotate` did.
 public struct KeyRotation: Sendable {
@@ -16,9 +12,7 @@ public struct KeyRotation: Sendable {
     public var alreadyChanged: [String]
 }
 
-extension Workspace {
-    /// Where a rotation keeps the new private key until every live journal trusts it.
-    public func pendingKeyPath(_ persona: String) -> String { keyPath(persona) + ".rotating" }
+extension LogbookEngine {
 
     /// Gives `persona` a new Ed25519 key pair: the supervisor-signed `key_changed` event in every
     /// live (ACTIVE or VALIDATING) status journal whose plan has the persona, the new public key in
@@ -40,8 +34,8 @@ extension Workspace {
     /// resumed from step 3 instead of starting over.
     public func rotateKey(_ persona: String, supervisor: String, signer: SigningKey?) async throws -> KeyRotation {
         try Identifier.check(persona, "persona id")
-        return try await withWorkspaceLock { () async throws -> KeyRotation in
-            var registry = try personas()
+        return try await catalog.exclusive { () async throws -> KeyRotation in
+            var registry = try await catalog.loadPersonas()
             guard let current = registry[persona] else {
                 throw LogbookError(.notFound, "unknown persona \(persona): it is not in personas.json", facts: ["persona": .string(persona)])
             }
@@ -51,29 +45,31 @@ extension Workspace {
             guard let sup = registry[supervisor], sup.role == .supervisor else {
                 throw LogbookError(.forbidden, "only a supervisor may rotate a key; \(supervisor) is \(registry[supervisor] == nil ? "not in personas.json" : "a worker")", rule: "supervisor_only")
             }
+            guard let keys = signers as? any RotatingSignerSource else {
+                throw LogbookError(.unsupported, "this workspace's key source cannot hold a key during a rotation")
+            }
             // Step 1, or the key of a rotation that stopped after step 2.
-            let pendingPath = pendingKeyPath(persona)
             var newKey: SigningKey
             var previous = oldKey
-            if let pending = try? SigningKey(persona: persona, fileText: String(decoding: readFile(pendingPath), as: UTF8.self)),
+            if let pending = try? await keys.pendingKey(for: persona),
                pending.publicKey == current.publicKey, let last = current.retiredKeys.last {
                 newKey = pending
                 previous = last
             } else {
                 newKey = SigningKey(generatingFor: persona)
-                try AtomicFile(ops: ops).write(pendingPath, Array(newKey.fileText.utf8), mode: 0o600)
+                try await keys.storePendingKey(newKey)
                 // Step 2.
                 var p = current
                 p.retiredKeys.append(oldKey)
                 p.publicKey = newKey.publicKey
                 registry.personas[persona] = p
-                try AtomicFile(ops: ops).write(personasPath, PrettyJSON.bytes(registry.json()))
+                try await catalog.storePersonas(registry)
             }
             // Step 3: every live journal whose plan has the persona.
             var events: [(plan: String, event: Event)] = []
             var already: [String] = []
-            for file in try listPlans() where file.document.isLocked {
-                guard try await store.journalExists(file.journalRef) else { continue }
+            for file in try await catalog.listPlans() where file.document.isLocked {
+                guard try await journals.journalExists(file.journalRef) else { continue }
                 let book = try await book(file)
                 let state = try await book.state()
                 guard state.lifecycle == .active || state.lifecycle == .validating, let entry = state.personas[persona] else { continue }
@@ -93,21 +89,17 @@ extension Workspace {
                 }
             }
             // Step 4.
-            try ops.rename(pendingPath, keyPath(persona))
-            try AtomicFile(ops: ops).syncDirectory(of: keyPath(persona))
+            try await keys.commitPendingKey(for: persona)
             return KeyRotation(persona: persona, oldKeyID: previous.keyID, newKeyID: newKey.publicKey.keyID, events: events, alreadyChanged: already)
         }
     }
 
-    /// The private key to sign with for a plan that trusts `trusted` for `persona`: the usual one
-    /// (``signingKey(for:keyFile:)``) or, while a rotation is between its steps 3 and 4, the
-    /// rotation's new key when that is the one the plan trusts.
-    public func signingKey(for persona: String, keyFile: String?, trusting trusted: String?) throws -> SigningKey {
-        let key = try signingKey(for: persona, keyFile: keyFile)
-        guard keyFile == nil, let trusted, key.publicKey.keyID != trusted,
-              access(pendingKeyPath(persona), F_OK) == 0,
-              let pending = try? signingKey(for: persona, keyFile: pendingKeyPath(persona)),
-              pending.publicKey.keyID == trusted
+    /// The private key to sign with for a plan that trusts `trusted` for `persona`: `key` or,
+    /// while a rotation is between its steps 3 and 4, the rotation's new key when that is the
+    /// one the plan trusts.
+    public func signingKey(_ key: SigningKey, trusting trusted: String?) async -> SigningKey {
+        guard let trusted, key.publicKey.keyID != trusted, let keys = signers as? any RotatingSignerSource,
+              let pending = try? await keys.pendingKey(for: key.persona), pending.publicKey.keyID == trusted
         else { return key }
         return pending
     }

@@ -1,0 +1,85 @@
+import Foundation
+import LogbookCore
+
+extension LogbookEngine {
+    /// The status of a locked plan, for reading and writing: this process's one book for it
+    /// (every caller shares its group commit and cached state).
+    ///
+    /// The plan is first checked against the digest its journal's genesis binds
+    /// (``provenPlan(_:)``), on every call; the stored snapshot is used only if it is proved
+    /// (see `StatusBook.open`).
+    public func book(_ file: PlanFile) async throws -> StatusBook {
+        guard let (spec, genesis) = try await provedPlanAndGenesis(file) else {
+            throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
+        }
+        let book = try await books.book(file.journalRef) {
+            try await openBook(file, spec: spec, genesis: genesis, options: options)
+        }
+        guard book.genesis.hash == genesis.hash else {
+            // The journal was replaced under this process (a test, a restore): start again.
+            books.forget(file.journalRef)
+            return try await self.book(file)
+        }
+        return book
+    }
+
+    /// A book of its own (not shared), with other snapshot settings: for tests and benchmarks
+    /// that measure one book.
+    public func privateBook(_ file: PlanFile, snapshotInterval: Int? = nil, verifySignatures: Bool? = nil,
+                            snapshotMaxAge: Double? = nil) async throws -> StatusBook {
+        guard let (spec, genesis) = try await provedPlanAndGenesis(file) else {
+            throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
+        }
+        var o = options
+        if let snapshotInterval { o.snapshotInterval = snapshotInterval }
+        if let verifySignatures { o.verifySignatures = verifySignatures }
+        if let snapshotMaxAge { o.snapshotMaxAge = snapshotMaxAge }
+        return try await openBook(file, spec: spec, genesis: genesis, options: o)
+    }
+
+    func openBook(_ file: PlanFile, spec: PlanSpec, genesis: Event, options o: Options) async throws -> StatusBook {
+        // Every line the book folds but did not write has its signature checked with these keys
+        // (the registry's, each under the key id its public key hashes to; the rules require
+        // the key id the genesis trusts), so a line forged without a key is never built on.
+        let registryKeys = try await catalog.loadPersonas().keysByID
+        let catalog = self.catalog
+        let logger = self.logger
+        let options = StatusBook.Options(snapshotInterval: o.snapshotInterval, now: o.now, currentG: { try catalog.currentG() },
+                                         afterCommit: { [self] signers in await signRotationCheckpoint(file, signers: signers) },
+                                         verifyKeys: o.verifySignatures ? registryKeys : nil, snapshotMaxAge: o.snapshotMaxAge,
+                                         warn: { message in logger.warning("\(message)") }, lineKeys: registryKeys)
+        return try await StatusBook.open(store: journals, ref: file.journalRef, plan: spec, options: options, genesis: genesis)
+    }
+
+    /// Checks that a locked plan is the plan its status journal was locked on: the genesis
+    /// (seq 0, the journal's first line, the only one read) binds its digest. Call it before
+    /// printing a locked plan or its status; ``book(_:)`` calls it before every read and write.
+    ///
+    /// A DRAFT without a journal passes (there is nothing to match).
+    ///
+    /// - Returns: the genesis event (nil for a DRAFT).
+    /// - Throws: `.corrupt` (exit 6) with `verify`'s finding when the plan was edited after lock
+    ///   (naming the edited task when it can) or its lock flags were removed; nothing is written.
+    @discardableResult
+    public func provenPlan(_ file: PlanFile) async throws -> Event? {
+        try await provedPlanAndGenesis(file)?.genesis
+    }
+
+    /// ``provenPlan(_:)`` with the plan's spec it parsed (nil for a DRAFT without a journal).
+    func provedPlanAndGenesis(_ file: PlanFile) async throws -> (spec: PlanSpec, genesis: Event)? {
+        let ref = file.journalRef
+        guard try await journals.journalExists(ref) else {
+            if file.document.isLocked {
+                throw LogbookError(.notLocked, "plan \(file.id) has no status journal (is it locked?)", plan: file.id)
+            }
+            return nil
+        }
+        let spec: PlanSpec
+        do { spec = try file.document.spec() } catch {
+            throw LogbookError(.corrupt, "the plan file is no longer a valid plan: \(error.description); run `logbook verify`", plan: file.id, seq: 0)
+        }
+        let genesis = try await StatusBook.readGenesis(store: journals, ref: ref, plan: spec)
+        try PlanProof.check(file.document, genesis: genesis)
+        return (spec, genesis)
+    }
+}
