@@ -108,4 +108,22 @@ import Testing
         let failure = await #expect(throws: ConformanceFailure.self) { try await check.run(storage) }
         #expect(failure?.message.contains("sealed") == true)
     }
+
+    /// A journal store whose seal does nothing.
+    struct JournalSealIgnored: ForwardingJournalStore {
+        let inner: any JournalStore
+        @discardableResult
+        func seal(_ ref: JournalRef) async throws -> SealedJournal { SealedJournal(parts: 1, bytes: 0, readOnly: []) }
+    }
+
+    /// The lifecycle check, run through the engine, catches a journal store that does not seal
+    /// at archive; it passes on the intact memory backend.
+    @Test func lifecycleCatchesAnUnsealedJournal() async throws {
+        var storage = Storage.memory()
+        storage.journals = JournalSealIgnored(inner: storage.journals)
+        let check = LifecycleConformance.checks[0]
+        let failure = await #expect(throws: ConformanceFailure.self) { try await check.run(storage) }
+        #expect(failure?.message.contains("did not seal") == true, "\(failure?.message ?? "")")
+        try await check.run(.memory())
+    }
 }

@@ -3,7 +3,7 @@ import LogbookEngine
 import LogbookStoreConformance
 import Testing
 
-/// The catalog and artifact-store conformance checks on the memory backend.
+/// The catalog, artifact-store and lifecycle conformance checks on the memory backend.
 @Suite struct MemoryConformanceTests {
     @Test(arguments: CatalogConformance.checks)
     func catalog(_ check: ConformanceCheck) async throws {
@@ -12,6 +12,12 @@ import Testing
 
     @Test(arguments: ArtifactStoreConformance.checks)
     func artifacts(_ check: ConformanceCheck) async throws {
+        try await check.run(.memory())
+    }
+
+    /// The whole lifecycle through the engine, with keys held in this process.
+    @Test(arguments: LifecycleConformance.checks)
+    func lifecycle(_ check: ConformanceCheck) async throws {
         try await check.run(.memory())
     }
 

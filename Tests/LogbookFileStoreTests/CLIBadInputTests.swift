@@ -233,7 +233,7 @@ extension BadInput {
         #expect(f.journalLines().count == 3)
         #expect(before.changes(to: WorkspaceBytes(f.root)).isEmpty)
         if json {
-            let e = try expectVerifiedEvent(again.stdout, key: try f.ws.personas()["WORKER"]?.publicKey)
+            let e = try expectVerifiedEvent(again.stdout, key: try await f.ws.engine.personas()["WORKER"]?.publicKey)
             #expect(e.seq == 2 && e.idempotencyKey == "k1")
         }
     }
@@ -314,7 +314,7 @@ struct HappyVerb: Sendable, CustomTestStringConvertible {
         for s in v.before { try f.ok(s) }
         let r = try f.ok(v.args + ["--json"])
         #expect(r.stderr.isEmpty, "\(r.stderr)")
-        let key = try f.ws.personas()[v.persona]?.publicKey
+        let key = try await f.ws.engine.personas()[v.persona]?.publicKey
         let e = try expectVerifiedEvent(r.stdout, key: key)
         #expect(e.type == v.type && e.task == v.task && e.persona == v.persona && e.seq == v.before.count + 1)
         #expect(f.journalLines().last == String(r.stdout.dropLast()))

@@ -64,7 +64,7 @@ import Testing
                     members: ["verification_failed": true], command: { f in
                         let path = f.root + "/personas.json"
                         let text = String(decoding: TestSupport.bytes(path), as: UTF8.self)
-                        let key = try! #require(f.ws.personas()["WORKER"]?.publicKey?.base64)
+                        let key = try! #require(TestSupport.personas(f.ws)["WORKER"]?.publicKey?.base64)
                         _ = FileManager.default.createFile(atPath: path, contents: Data(text.replacingOccurrences(of: key, with: "AAAA" + key.dropFirst(4)).utf8))
                         return ["verify", "--json"]
                     }, stdoutAllowed: true),
@@ -103,7 +103,7 @@ import Testing
         let f = try await CLIFixture.make("roots")
         let path = f.root + "/personas.json"
         var text = String(decoding: TestSupport.bytes(path), as: UTF8.self)
-        let reg = try f.ws.personas()
+        let reg = try await f.ws.engine.personas()
         let w1 = try #require(reg["WORKER"]?.publicKey), w2 = try #require(reg["WORKER2"]?.publicKey)
         switch how {
         case "damaged key": text = text.replacingOccurrences(of: w1.base64, with: "AAAA" + w1.base64.dropFirst(4))
@@ -183,7 +183,7 @@ import Testing
         let r = try f.cli(Self.startT1 + ["--json"], env: ["TRACEPARENT": tp])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("warning") && r.stderr.contains("TRACEPARENT"), "\(r.stderr)")
-        let e = try expectVerifiedEvent(r.stdout, key: try f.ws.personas()["WORKER"]?.publicKey)
+        let e = try expectVerifiedEvent(r.stdout, key: try await f.ws.engine.personas()["WORKER"]?.publicKey)
         #expect(e.traceID == nil)
         let good = try f.ok(["task", "progress", "T1", "--percent", "1", "--persona", "WORKER", "--json"],
                             env: ["TRACEPARENT": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"])

@@ -63,16 +63,16 @@ import Testing
     /// Titles are user text too (plan add-task takes any title): status, task list and task show.
     @Test func hostileTitlesAreEscaped() async throws {
         let ws = try Workspace.create(at: TestSupport.tempDirectory("title"))
-        try await ws.addPersona("SUPERVISOR", role: .supervisor)
-        try await ws.addPersona("WORKER", role: .worker)
+        try await ws.engine.addPersona("SUPERVISOR", role: .supervisor)
+        try await ws.engine.addPersona("WORKER", role: .worker)
         var plan = TestSupport.planJSON(id: "EP-T", worker: "WORKER", worker2: "WORKER").objectValue!
         var payload = plan["payload"]!.objectValue!
         var tasks = payload["tasks"]!.arrayValue!.map { $0.objectValue! }
         tasks[0]["title"] = "evil \u{1B}[2J\nseq 99 forged \u{202E}"
         payload["tasks"] = .array(tasks.map { .object($0) })
         plan["payload"] = .object(payload)
-        _ = try await ws.importPlan(bytes: CanonicalJSON.bytes(.object(plan)), name: "p.json")
-        _ = try await ws.lockPlan("EP-T", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"))
+        _ = try await ws.engine.importPlan(bytes: CanonicalJSON.bytes(.object(plan)), name: "p.json")
+        _ = try await ws.engine.lockPlan("EP-T", persona: "SUPERVISOR", signer: try await ws.engine.signingKey(for: "SUPERVISOR"))
         for args in [["status"], ["task", "list"], ["task", "show", "T1"]] {
             let r = try TestSupport.logbook(args + ["--workspace", ws.root])
             #expect(r.status == 0, "\(r.stderr)")

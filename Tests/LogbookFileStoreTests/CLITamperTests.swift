@@ -13,9 +13,9 @@ struct TamperBase: Sendable {
 
     static func make(_ name: String) async throws -> TamperBase {
         let f = try await CLIFixture.make(name)
-        let book = try await f.ws.book(f.plan)
+        let book = try await f.ws.engine.book(f.plan)
         var keys: [String: SigningKey] = [:]
-        for p in ["SUPERVISOR", "WORKER", "WORKER2", "TESTER_BOT"] { keys[p] = try f.ws.signingKey(for: p) }
+        for p in ["SUPERVISOR", "WORKER", "WORKER2", "TESTER_BOT"] { keys[p] = try TestSupport.key(f.ws, p) }
         func put(_ type: EventType, _ task: String, _ persona: String, _ data: JSONObject = JSONObject()) async throws {
             _ = try await book.submit(EventRequest(type: type, task: task, persona: persona, data: data), signer: keys[persona])
         }
@@ -189,14 +189,14 @@ struct Tamper: Sendable, CustomTestStringConvertible {
         },
         Tamper(name: "event replaced, re-signed with the real key", seq: k + 1, kind: .chainBroken, mentions: ["prev"]) { b in
             let old = try Event(line: Array(b.line(k).utf8))
-            let key = try b.f.ws.signingKey(for: "WORKER2")
+            let key = try TestSupport.key(b.f.ws, "WORKER2")
             let e = Event.make(seq: old.seq, prev: old.prev, ts: old.ts, g: old.g, plan: old.plan, task: old.task, persona: old.persona,
                                type: .progress, data: ["percent": 99], signer: key)
             b.editLines { $0[k] = String(decoding: e.line.dropLast(), as: UTF8.self) }
         },
         Tamper(name: "forged event: TESTER_BOT's key claiming WORKER's key_id", seq: 41, kind: .forgedSignature, mentions: ["WORKER"]) { b in
-            let workerKeyID = try b.f.ws.personas()["WORKER"]!.keyID!
-            let line = try b.forged(keyID: workerKeyID, signer: try b.f.ws.signingKey(for: "TESTER_BOT"))
+            let workerKeyID = try TestSupport.personas(b.f.ws)["WORKER"]!.keyID!
+            let line = try b.forged(keyID: workerKeyID, signer: try TestSupport.key(b.f.ws, "TESTER_BOT"))
             b.editLines { $0.append(line) }
         },
         Tamper(name: "forged event: a brand-new key", seq: 41, kind: .forgedSignature, mentions: ["WORKER"]) { b in
@@ -205,7 +205,7 @@ struct Tamper: Sendable, CustomTestStringConvertible {
             b.editLines { $0.append(line) }
         },
         Tamper(name: "forged event: a brand-new key claiming WORKER's key_id", seq: 41, kind: .forgedSignature, mentions: ["WORKER"]) { b in
-            let workerKeyID = try b.f.ws.personas()["WORKER"]!.keyID!
+            let workerKeyID = try TestSupport.personas(b.f.ws)["WORKER"]!.keyID!
             let line = try b.forged(keyID: workerKeyID, signer: SigningKey(generatingFor: "WORKER"))
             b.editLines { $0.append(line) }
         },
@@ -215,7 +215,7 @@ struct Tamper: Sendable, CustomTestStringConvertible {
         },
         Tamper(name: "forged event: signed by the real key but breaking a rule", seq: 41, kind: .illegalEvent, mentions: ["T3"]) { b in
             // T3 is WAIVED: a correctly signed progress event on it is still illegal.
-            let key = try b.f.ws.signingKey(for: "WORKER")
+            let key = try TestSupport.key(b.f.ws, "WORKER")
             let line = try b.forged(task: "T3", keyID: key.publicKey.keyID, signer: key)
             b.editLines { $0.append(line) }
         },
@@ -232,7 +232,7 @@ struct Tamper: Sendable, CustomTestStringConvertible {
             _ = FileManager.default.createFile(atPath: b.f.plan.path, contents: Data(edited.utf8))
         },
         Tamper(name: "key swapped in personas.json after lock", seq: 0, kind: .keySwapped, mentions: ["WORKER"]) { b in
-            let old = try b.f.ws.personas()["WORKER"]!.publicKey!
+            let old = try TestSupport.personas(b.f.ws)["WORKER"]!.publicKey!
             let new = SigningKey(generatingFor: "WORKER").publicKey
             let text = String(decoding: TestSupport.bytes(b.f.ws.personasPath), as: UTF8.self)
             let edited = text.replacingOccurrences(of: old.base64, with: new.base64).replacingOccurrences(of: old.keyID, with: new.keyID)

@@ -22,11 +22,11 @@ private struct CheckpointedJournal {
 
     var journalPath: String { ws.store.journalPath(file.journalRef) }
     var snapshotPath: String { ws.store.snapshotPath(file.journalRef) }
-    func key(_ persona: String) throws -> SigningKey { try ws.signingKey(for: persona) }
+    func key(_ persona: String) throws -> SigningKey { try TestSupport.key(ws, persona) }
 
     /// Appends WORKER's events on T1 until the journal has `count` events.
     mutating func grow(to count: Int) async throws {
-        let book = try await ws.book(file)
+        let book = try await ws.engine.book(file)
         let worker = try key("WORKER")
         var seq = try await book.state().seq
         while seq + 1 < count {
@@ -68,80 +68,80 @@ struct CheckpointFileTests {
     @Test("a checkpoint is written beside the journal, in the history, and verify checks it")
     func writesAndVerifies() async throws {
         let j = try await CheckpointedJournal.make("cp-write", events: 10)
-        let cp = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR"), j.key("WORKER")])
+        let cp = try await j.ws.engine.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR"), j.key("WORKER")])
         #expect(cp.size == 10)
         #expect(cp.root == Merkle.root(leafHashes: try j.eventHashes().map { Merkle.leafHash($0.bytes) }))
         #expect(cp.origin == "logbook/\(try j.ws.readState().workspaceID)/EP-TEST")
         #expect(cp.signatures.map(\.name) == ["SUPERVISOR", "WORKER"])
         #expect(String(decoding: TestSupport.bytes(j.ws.checkpointPath(j.file)), as: UTF8.self) == cp.text)
         #expect(String(decoding: TestSupport.bytes(j.ws.checkpointDirectory(j.file) + "/10.txt"), as: UTF8.self) == cp.text)
-        #expect(try j.ws.latestCheckpoint(j.file) == cp)
-        #expect(try cp.verify(registry: j.ws.personas()).map(\.id) == ["SUPERVISOR", "WORKER"])
+        #expect(try await j.ws.engine.latestCheckpoint(j.file) == cp)
+        #expect(try await cp.verify(registry: j.ws.engine.personas()).map(\.id) == ["SUPERVISOR", "WORKER"])
 
-        let r = try await j.ws.verify(j.file)
+        let r = try await j.ws.engine.verify(j.file)
         #expect(r.ok, "\(String(describing: r.failure))")
         #expect(r.checkpoint == cp)
-        #expect(try await j.ws.verifyAgainst(checkpoint: cp, j.file) == nil)
+        #expect(try await j.ws.engine.verifyAgainst(checkpoint: cp, j.file) == nil)
 
         // The journal grows; the old checkpoint still holds, a new one supersedes it.
         var grown = j
         try await grown.grow(to: 15)
-        #expect(try await j.ws.verify(j.file).ok)
-        let cp2 = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
+        #expect(try await j.ws.engine.verify(j.file).ok)
+        let cp2 = try await j.ws.engine.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
         #expect(cp2.size == 15)
-        #expect(try j.ws.latestCheckpoint(j.file) == cp2)
-        #expect(j.ws.storedCheckpointSizes(j.file) == [10, 15])
+        #expect(try await j.ws.engine.latestCheckpoint(j.file) == cp2)
+        #expect(await j.ws.engine.storedCheckpointSizes(j.file) == [10, 15])
     }
 
     @Test("only a supervisor signs; co-signers are personas of the plan with their own keys")
     func signerRules() async throws {
         let j = try await CheckpointedJournal.make("cp-signers", events: 3)
         func code(_ signers: [SigningKey]) async -> LogbookError.Code? {
-            do { _ = try await j.ws.writeCheckpoint(j.file, signers: signers); return nil } catch let e as LogbookError { return e.code } catch { return nil }
+            do { _ = try await j.ws.engine.writeCheckpoint(j.file, signers: signers); return nil } catch let e as LogbookError { return e.code } catch { return nil }
         }
         #expect(await code([]) == .badInput)
         #expect(await code([try j.key("WORKER")]) == .forbidden)
         #expect(await code([try j.key("WORKER"), try j.key("WORKER2")]) == .forbidden)
         #expect(await code([SigningKey(generatingFor: "SUPERVISOR")]) == .badSignature)
         #expect(await code([SigningKey(generatingFor: "NOBODY")]) == .forbidden)
-        try await j.ws.addPersona("LATECOMER", role: .supervisor)
+        try await j.ws.engine.addPersona("LATECOMER", role: .supervisor)
         #expect(await code([try j.key("SUPERVISOR"), try j.key("LATECOMER")]) == .forbidden)
-        #expect(try j.ws.latestCheckpoint(j.file) == nil, "a refused checkpoint writes nothing")
+        #expect(try await j.ws.engine.latestCheckpoint(j.file) == nil, "a refused checkpoint writes nothing")
         #expect(await code([try j.key("WORKER"), try j.key("SUPERVISOR")]) == nil)
     }
 
     @Test("a journal cut short after a checkpoint is reported as truncated")
     func truncationDetected() async throws {
         var j = try await CheckpointedJournal.make("cp-trunc", events: 12)
-        let cp = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
-        #expect(try await j.ws.verify(j.file).ok)
+        let cp = try await j.ws.engine.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
+        #expect(try await j.ws.engine.verify(j.file).ok)
 
         try j.cut(to: 8)
-        let r = try await j.ws.verify(j.file)
+        let r = try await j.ws.engine.verify(j.file)
         #expect(r.failure?.kind == .truncated, "\(String(describing: r.failure))")
         #expect(r.failure?.seq == 8)
-        #expect(try await j.ws.verifyAgainst(checkpoint: cp, j.file)?.kind == .truncated)
+        #expect(try await j.ws.engine.verifyAgainst(checkpoint: cp, j.file)?.kind == .truncated)
 
         // Whoever cut the journal deletes the stored checkpoints too: the journal alone looks
         // fine, a copy of the checkpoint kept elsewhere still catches it.
         j.deleteStoredCheckpoints()
-        #expect(try await j.ws.verify(j.file).ok)
-        let withCopy = try await j.ws.verify(j.file, checkpoint: cp)
+        #expect(try await j.ws.engine.verify(j.file).ok)
+        let withCopy = try await j.ws.engine.verify(j.file, checkpoint: cp)
         #expect(withCopy.failure?.kind == .truncated)
         #expect(withCopy.failure?.message.contains("cut off") == true)
-        await #expect(throws: LogbookError.self) { try await j.ws.inclusionProof(j.file, seq: 2, checkpoint: cp) }
+        await #expect(throws: LogbookError.self) { try await j.ws.engine.inclusionProof(j.file, seq: 2, checkpoint: cp) }
     }
 
     @Test("a history rewritten from the middle, with a valid chain and signatures, is reported as forked")
     func rewriteDetectedAsForked() async throws {
         var j = try await CheckpointedJournal.make("cp-fork", events: 6)
-        try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
+        try await j.ws.engine.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
         try await j.grow(to: 12)
-        let cp = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
+        let cp = try await j.ws.engine.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
 
         // Rebuild from seq 8 on with another signer: WORKER2 works on T4 instead.
         try j.cut(to: 8)
-        let book = try await j.ws.book(j.file)
+        let book = try await j.ws.engine.book(j.file)
         let w2 = try j.key("WORKER2")
         _ = try await book.submit(EventRequest(type: .started, task: "T4", persona: "WORKER2"), signer: w2)
         for p in [10, 20, 30, 40] {
@@ -149,28 +149,28 @@ struct CheckpointFileTests {
         }
         #expect(try j.eventHashes().count == 13)
 
-        let r = try await j.ws.verify(j.file)
+        let r = try await j.ws.engine.verify(j.file)
         #expect(r.failure?.kind == .forked, "\(String(describing: r.failure))")
         #expect(r.failure?.seq == 6, "the checkpoint at size 6 still matches, so the rewrite starts at seq 6 or later")
         #expect(r.failure?.message.contains("seq 6–11") == true, "\(r.failure?.message ?? "")")
-        #expect(try await j.ws.verifyAgainst(checkpoint: cp, j.file)?.kind == .forked)
+        #expect(try await j.ws.engine.verifyAgainst(checkpoint: cp, j.file)?.kind == .forked)
         // Signing a checkpoint over the rewritten journal is refused.
-        await #expect(throws: LogbookError.self) { try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")]) }
+        await #expect(throws: LogbookError.self) { try await j.ws.engine.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")]) }
 
         // Without checkpoints the rewritten journal verifies: the checkpoint is what catches it.
         j.deleteStoredCheckpoints()
-        #expect(try await j.ws.verify(j.file).ok)
-        #expect(try await j.ws.verify(j.file, checkpoint: cp).failure?.kind == .forked)
+        #expect(try await j.ws.engine.verify(j.file).ok)
+        #expect(try await j.ws.engine.verify(j.file, checkpoint: cp).failure?.kind == .forked)
     }
 
     @Test("inclusion proofs for every seq of a 100-event journal verify without the journal; tampered ones fail")
     func inclusionProofs() async throws {
         let j = try await CheckpointedJournal.make("cp-incl", events: 100)
-        let cp = try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
-        let registry = try j.ws.personas()
+        let cp = try await j.ws.engine.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")])
+        let registry = try await j.ws.engine.personas()
         let hashes = try j.eventHashes()
         for seq in 0..<100 {
-            let proof = try await j.ws.inclusionProof(j.file, seq: seq)
+            let proof = try await j.ws.engine.inclusionProof(j.file, seq: seq)
             #expect(proof.event?.seq == seq)
             #expect(proof.eventHash == hashes[seq])
             #expect(proof.checkpoint == cp)
@@ -178,9 +178,9 @@ struct CheckpointFileTests {
             #expect(back == proof)
             try back.verify(registry: registry)
         }
-        await #expect(throws: LogbookError.self) { try await j.ws.inclusionProof(j.file, seq: 100) }
+        await #expect(throws: LogbookError.self) { try await j.ws.engine.inclusionProof(j.file, seq: 100) }
 
-        let proof = try await j.ws.inclusionProof(j.file, seq: 37)
+        let proof = try await j.ws.engine.inclusionProof(j.file, seq: 37)
         var flipped = proof
         var b = flipped.auditPath[2].bytes
         b[5] ^= 1
@@ -209,23 +209,23 @@ struct CheckpointFileTests {
         var cps: [Checkpoint] = []
         for n in sizes {
             try await j.grow(to: n)
-            cps.append(try await j.ws.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")]))
+            cps.append(try await j.ws.engine.writeCheckpoint(j.file, signers: [j.key("SUPERVISOR")]))
         }
         #expect(cps.map(\.size) == sizes)
-        #expect(j.ws.storedCheckpointSizes(j.file) == sizes)
-        #expect(try j.ws.storedCheckpoint(j.file, size: 7) == cps[3])
-        let registry = try j.ws.personas()
+        #expect(await j.ws.engine.storedCheckpointSizes(j.file) == sizes)
+        #expect(try await j.ws.engine.storedCheckpoint(j.file, size: 7) == cps[3])
+        let registry = try await j.ws.engine.personas()
         for a in cps {
             for b in cps where a.size <= b.size {
-                let p = try await j.ws.consistencyProof(j.file, from: a, to: b)
+                let p = try await j.ws.engine.consistencyProof(j.file, from: a, to: b)
                 #expect(p.old == a && p.new == b)
                 try ConsistencyProof(json: JSONParser.parse(PrettyJSON.bytes(p.json))).verify(registry: registry)
-                let reversed = try await j.ws.consistencyProof(j.file, from: b, to: a)
+                let reversed = try await j.ws.engine.consistencyProof(j.file, from: b, to: a)
                 #expect(reversed == p)
             }
         }
         // A tampered path fails.
-        var p = try await j.ws.consistencyProof(j.file, from: cps[3], to: cps[6])
+        var p = try await j.ws.engine.consistencyProof(j.file, from: cps[3], to: cps[6])
         p.path[0] = Digest256.of(Array("x".utf8))
         #expect(throws: LogbookError.self) { try p.verify(registry: registry) }
     }

@@ -22,8 +22,8 @@ import Glibc
     }
 
     func start(_ ws: Workspace, _ file: PlanFile) async throws -> StatusBook {
-        let book = try await ws.book(file)
-        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try ws.signingKey(for: "WORKER"))
+        let book = try await ws.engine.book(file)
+        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try await ws.engine.signingKey(for: "WORKER"))
         return book
     }
 
@@ -36,11 +36,11 @@ import Glibc
         let (ws, file, faulty, ops) = try await setUp()
         _ = try await start(ws, file)
         let before = journal(ws, file)
-        let book = try await faulty.book(file)
+        let book = try await faulty.engine.book(file)
         ops.inject(.write, name == "ENOSPC" ? .errno(ENOSPC) : .errno(EIO))
         do {
             _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 10]),
-                                      signer: try ws.signingKey(for: "WORKER"))
+                                      signer: try await ws.engine.signingKey(for: "WORKER"))
             Issue.record("a failed write was acknowledged")
         } catch let e as LogbookError {
             #expect(e.code == .io)
@@ -49,21 +49,21 @@ import Glibc
         #expect(journal(ws, file) == before)
         // The same book recovers: the next append lands with the next seq.
         let e = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 20]),
-                                      signer: try ws.signingKey(for: "WORKER"))
+                                      signer: try await ws.engine.signingKey(for: "WORKER"))
         #expect(e.seq == 2)
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
     }
 
     @Test func aShortWriteThenDiskFullIsCutBackUnderTheLock() async throws {
         let (ws, file, faulty, ops) = try await setUp()
         _ = try await start(ws, file)
         let before = journal(ws, file)
-        let book = try await faulty.book(file)
+        let book = try await faulty.engine.book(file)
         ops.inject(.write, nth: 1, .shortWrite(37))
         ops.inject(.write, nth: 1, .errno(ENOSPC))
         await #expect(throws: LogbookError.self) {
             _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 10]),
-                                      signer: try ws.signingKey(for: "WORKER"))
+                                      signer: try await ws.engine.signingKey(for: "WORKER"))
         }
         #expect(journal(ws, file) == before, "the partial line was left behind")
         #expect(try ws.store.tornTailBytes(file.journalRef) == 0)
@@ -72,11 +72,11 @@ import Glibc
     @Test func aFailedSyncIsNeverReportedAsSuccess() async throws {
         let (ws, file, faulty, ops) = try await setUp()
         _ = try await start(ws, file)
-        let book = try await faulty.book(file)
+        let book = try await faulty.engine.book(file)
         ops.inject(.fdatasync, .errno(EIO))
         do {
             _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 10]),
-                                      signer: try ws.signingKey(for: "WORKER"))
+                                      signer: try await ws.engine.signingKey(for: "WORKER"))
             Issue.record("an event whose fdatasync failed was acknowledged")
         } catch let e as LogbookError {
             #expect(e.code == .indeterminate && e.code.exitCode == 9 && e.description.contains("not acknowledged")
@@ -86,9 +86,9 @@ import Glibc
         #expect(try await ws.store.read(file.journalRef, from: 0, limit: Int.max).count == 2)
         // The handle was poisoned: the next append reopens the file, re-reads it, and continues the chain.
         let e = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 30]),
-                                      signer: try ws.signingKey(for: "WORKER"))
+                                      signer: try await ws.engine.signingKey(for: "WORKER"))
         #expect(e.seq == 2)
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok, "\(report.failure?.description ?? "")")
     }
 
@@ -97,7 +97,7 @@ import Glibc
         let (_, file, faulty, ops) = try await setUp()
         ops.fsTypeOverride.withLock { $0 = magic }
         do {
-            _ = try await faulty.book(file)
+            _ = try await faulty.engine.book(file)
             Issue.record("a journal on a network file system was opened")
         } catch let e as LogbookError {
             #expect(e.code == .unsupported)
@@ -116,13 +116,13 @@ import Glibc
         h.write(Data(partial))
         try h.close()
         let e = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 5]),
-                                      signer: try ws.signingKey(for: "WORKER"))
+                                      signer: try await ws.engine.signingKey(for: "WORKER"))
         #expect(e.seq == 2)
         let after = TestSupport.bytes(path)
         #expect(Array(after.prefix(intact.count)) == intact)
         let copies = try FileManager.default.contentsOfDirectory(atPath: ws.root).filter { $0.contains(".torn-") }
         #expect(copies.count == 1)
         #expect(TestSupport.bytes(ws.root + "/" + copies[0]) == partial)
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
     }
 }

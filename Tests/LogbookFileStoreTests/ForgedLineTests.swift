@@ -17,9 +17,9 @@ import Testing
 
     static let forgeries: [Forgery] = [
         Forgery(name: "garbage signature") { _, _ in [UInt8](repeating: 7, count: 64) },
-        Forgery(name: "signed by another persona's key") { f, e in try f.ws.signingKey(for: "WORKER2").sign(message: e.signedBytes) },
+        Forgery(name: "signed by another persona's key") { f, e in try TestSupport.key(f.ws, "WORKER2").sign(message: e.signedBytes) },
         Forgery(name: "signature of another event") { f, _ in
-            try f.ws.signingKey(for: "WORKER").sign(message: Statement.signingBytes(Array("another statement".utf8)))
+            try TestSupport.key(f.ws, "WORKER").sign(message: Statement.signingBytes(Array("another statement".utf8)))
         },
     ]
 

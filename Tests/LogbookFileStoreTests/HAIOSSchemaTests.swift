@@ -183,8 +183,8 @@ import Testing
     /// The fixture's three files, as the library writes them (the same code as the CLI).
     static func fixtureFiles() async throws -> [String: JSONValue] {
         let (ws, file) = try await TestSupport.lockedWorkspace("haios-neg")
-        let book = try await ws.book(file)
-        let signer = try ws.signingKey(for: "WORKER")
+        let book = try await ws.engine.book(file)
+        let signer = try await ws.engine.signingKey(for: "WORKER")
         _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: signer)
         _ = try await book.submit(EventRequest(type: .achievement, task: "T1", persona: "WORKER", data: ["summary": "done"] as JSONObject), signer: signer)
         _ = try await book.submit(EventRequest(type: .testResult, task: "T1", persona: "WORKER", data: ["suite": "unit", "passed": 1, "failed": 0] as JSONObject), signer: signer)
@@ -333,14 +333,14 @@ import Testing
         let path = f.scratchFile("plan-\(kind).json", PrettyJSON.string(doc.json))
         let r = try f.cli(["plan", "import", path])
         #expect(r.status == 0, "\(kind): \(r.stderr)")
-        let stored = try #require(try f.ws.listPlans().first { $0.id == "EP-FLAGS" })
+        let stored = try #require(try await f.ws.engine.listPlans().first { $0.id == "EP-FLAGS" })
         #expect(!stored.document.isLocked, "\(kind): imported as a DRAFT")
         try expectConforms(stored.document.json, "exec_plan.schema.json", "imported \(kind)")
         for (path, v) in Self.lockFlags(stored.document.json) { #expect(v == false, "\(kind): \(path)") }
         // And it locks: the flags turn true and the digest binds them.
         let lock = try f.cli(["plan", "lock", "EP-FLAGS", "--persona", "SUPERVISOR"])
         #expect(lock.status == 0, "\(lock.stderr)")
-        let locked = try f.ws.plan("EP-FLAGS").document
+        let locked = try await f.ws.engine.plan("EP-FLAGS").document
         for (path, v) in Self.lockFlags(locked.json) { #expect(v == true, "\(kind): \(path) after lock") }
         #expect(try f.cli(["verify", "--plan", "EP-FLAGS"]).status == 0)
     }

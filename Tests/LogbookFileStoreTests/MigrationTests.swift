@@ -23,10 +23,10 @@ struct MigrationTests {
 
         init(_ name: String) async throws {
             ws = try Workspace.create(at: TestSupport.tempDirectory(name))
-            try await ws.addPersona("SUPERVISOR", role: .supervisor)
-            try await ws.addPersona("CODING_ASSISTANT", role: .worker, archetype: "IMPLEMENTER")
-            try await ws.addPersona("TEST_RUNNER", role: .worker, archetype: "TESTER")
-            try await ws.addPersona("DOC_WRITER", role: .worker, archetype: "WRITER")
+            try await ws.engine.addPersona("SUPERVISOR", role: .supervisor)
+            try await ws.engine.addPersona("CODING_ASSISTANT", role: .worker, archetype: "IMPLEMENTER")
+            try await ws.engine.addPersona("TEST_RUNNER", role: .worker, archetype: "TESTER")
+            try await ws.engine.addPersona("DOC_WRITER", role: .worker, archetype: "WRITER")
             sources = TestSupport.tempDirectory(name + "-legacy")
             for f in try FileManager.default.contentsOfDirectory(atPath: MigrationTests.corpus) {
                 try FileManager.default.copyItem(atPath: MigrationTests.corpus + "/" + f, toPath: sources + "/" + f)
@@ -90,7 +90,7 @@ struct MigrationTests {
         }
         // The sources are untouched; their bytes are kept in migrated/.
         #expect(Self.good.map { TestSupport.bytes(f.path($0)) } == sourcesBefore)
-        let plans = try f.ws.listPlans()
+        let plans = try await f.ws.engine.listPlans()
         #expect(plans.map(\.id) == Self.planIDs)
         for (p, source) in zip(plans, sourcesBefore) {
             #expect(p.document.isLocked)
@@ -210,7 +210,7 @@ struct MigrationTests {
         #expect(try f.migrate(Self.good).status == 0)
         let stateJSON = try JSONParser.parse(TestSupport.bytes(f.path("state.txt")))
         var legacyCount = 0
-        for (file, p) in zip(Self.good, try f.ws.listPlans()) {
+        for (file, p) in zip(Self.good, try await f.ws.engine.listPlans()) {
             let source = try JSONParser.parse(TestSupport.bytes(f.path(file)))
             let g = try await f.genesis(p)
             let lost = Self.lostLeaves(source: source, plan: p.document.json, genesisData: g.data)
@@ -265,7 +265,7 @@ struct MigrationTests {
         // What the dry run announced is what the real run writes.
         let real = try f.migrate(Self.good)
         #expect(real.status == 0)
-        for (i, p) in try f.ws.listPlans().enumerated() {
+        for (i, p) in try await f.ws.engine.listPlans().enumerated() {
             #expect(p.g == 1 + 2 * i)
             #expect(out.contains("would write exec_plan_\(p.g).txt (LOCKED, digest \(p.document.digest))"), "\(p.id)")
         }
@@ -289,7 +289,7 @@ struct MigrationTests {
         #expect(line("broken_duplicate_task_ids.json").contains("tasks[2].task_id: duplicate task id D-T1 (first at tasks[0])"))
         #expect(lines.last == "logbook: error: 4 of 6 files failed to migrate (the other 2 migrated)")
         // The good ones migrated and verify; nothing exists for the broken ones.
-        #expect(try f.ws.listPlans().map(\.id) == ["LEGACY-FLAT-001", "EP-HAIOS-125"])
+        #expect(try await f.ws.engine.listPlans().map(\.id) == ["LEGACY-FLAT-001", "EP-HAIOS-125"])
         for id in ["LEGACY-FLAT-001", "EP-HAIOS-125"] { #expect(try f.cli(["verify", id]).status == 0) }
         let names = try FileManager.default.contentsOfDirectory(atPath: f.ws.root).filter { $0.hasPrefix("exec_") }
         #expect(names.count == 6, "\(names)")  // 2 plans, 2 journals, 2 snapshots
@@ -322,7 +322,7 @@ struct MigrationTests {
         #expect(noDefault.stderr.contains("invalid legacy plan, tasks[0], tasks[1], tasks[2]: tasks F1-T1, F1-T2, F1-T3 name no persona"), "\(noDefault.stderr)")
         #expect(noDefault.stderr.contains("pass --default-persona P; nothing written for this file"))
         try FileManager.default.removeItem(atPath: f.ws.root + "/keys/DOC_WRITER.key")
-        var personas = try f.ws.personas()
+        var personas = try await f.ws.engine.personas()
         personas.personas["DOC_WRITER"] = nil
         _ = FileManager.default.createFile(atPath: f.ws.personasPath, contents: Data(PrettyJSON.bytes(personas.json())))
         let before2 = f.bytes()
@@ -349,20 +349,20 @@ struct MigrationTests {
     @Test("a migration interrupted after the plan file is completed by running it again")
     func resumeAfterCrash() async throws {
         let f = try await Fixture("mig-resume")
-        let options = Workspace.MigrateOptions(persona: "SUPERVISOR", signer: try f.ws.signingKey(for: "SUPERVISOR"))
-        let first = try await f.ws.migrate(file: f.path(Self.good[4]), options: options)
+        let options = LogbookEngine.MigrateOptions(persona: "SUPERVISOR", signer: try await f.ws.engine.signingKey(for: "SUPERVISOR"))
+        let first = try await TestSupport.migrate(f.ws, file: f.path(Self.good[4]), options: options)
         #expect(first.action == .migrated)
         // As if the process died after writing the plan: no journal, no snapshot, no pointer.
-        try FileManager.default.removeItem(atPath: first.journalPath)
-        try FileManager.default.removeItem(atPath: first.snapshotPath)
+        try FileManager.default.removeItem(atPath: f.ws.root + "/" + first.journalPath)
+        try FileManager.default.removeItem(atPath: f.ws.root + "/" + first.snapshotPath)
         // A new process: a fresh Workspace (the old one caches the deleted journal's handle).
         let ws = try Workspace.open(f.ws.root)
-        let again = try await ws.migrate(file: f.path(Self.good[4]), options: options)
+        let again = try await TestSupport.migrate(ws, file: f.path(Self.good[4]), options: options)
         #expect(again.action == .resumed)
         #expect(again.planG == first.planG)
         let v = try f.cli(["verify", "EP-HAIOS-FAILED"])
         #expect(v.status == 0, "\(v.stderr)")
-        let third = try await ws.migrate(file: f.path(Self.good[4]), options: options)
+        let third = try await TestSupport.migrate(ws, file: f.path(Self.good[4]), options: options)
         #expect(third.action == .alreadyMigrated)
     }
 

@@ -9,14 +9,14 @@ import Testing
     /// A workspace whose plan has one task per writer (L1…Ln), all assigned to LOADER.
     static func loadWorkspace(writers: Int) async throws -> (Workspace, PlanFile) {
         let ws = try Workspace.create(at: TestSupport.tempDirectory("mp"))
-        try await ws.addPersona("SUPERVISOR", role: .supervisor)
-        try await ws.addPersona("LOADER", role: .worker)
+        try await ws.engine.addPersona("SUPERVISOR", role: .supervisor)
+        try await ws.engine.addPersona("LOADER", role: .worker)
         let tasks: [JSONValue] = (1...writers).map { i in
             ["task_id": .string("L\(i)"), "title": .string("load \(i)"), "assigned_agent_persona": "LOADER", "max_retries": 0, "dependencies": []]
         }
         let plan: JSONValue = ["payload": ["execution_plan_id": "EP-LOAD", "plan_definition": ["goal": "load"], "tasks": .array(tasks)]]
-        _ = try await ws.importPlan(bytes: CanonicalJSON.bytes(plan), name: "load.json")
-        let (file, _) = try await ws.lockPlan("EP-LOAD", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"))
+        _ = try await ws.engine.importPlan(bytes: CanonicalJSON.bytes(plan), name: "load.json")
+        let (file, _) = try await ws.engine.lockPlan("EP-LOAD", persona: "SUPERVISOR", signer: try await ws.engine.signingKey(for: "SUPERVISOR"))
         return (ws, file)
     }
 
@@ -65,7 +65,7 @@ import Testing
         let bySeq = Dictionary(uniqueKeysWithValues: events.map { ($0.seq, $0.hash.hex) })
         for (seq, hash) in acks { #expect(bySeq[seq] == hash, "acknowledged seq \(seq) missing or different") }
         #expect(Set(acks.map(\.0)).count == acks.count)
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok, "\(report.failure?.description ?? "")")
         #expect(report.events == events.count)
     }
@@ -109,7 +109,7 @@ import Testing
         #expect(acks.count > rounds || stoppedAtBound, "the writers acknowledged too little to test anything")
         for (seq, hash) in acks { #expect(bySeq[seq] == hash, "acknowledged seq \(seq) lost after kill -9") }
         #expect(events.map(\.seq) == Array(0..<events.count))
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok, "\(report.failure?.description ?? "") (torn tail before recovery: \(torn) bytes)")
     }
 }

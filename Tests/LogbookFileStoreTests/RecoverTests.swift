@@ -28,6 +28,6 @@ import Testing
         for path in stale { #expect(!FileManager.default.fileExists(atPath: path), "\(path) is still there") }
         #expect(FileManager.default.fileExists(atPath: live), "a running writer's temp file was removed")
         #expect(FileManager.default.fileExists(atPath: other), "a file not named like ours was removed")
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
     }
 }

@@ -59,10 +59,10 @@ import Glibc
             expectOneLineError(r, code: 6, mentions: edit.mentions, "\(edit.name): \(args.joined(separator: " "))")
         }
         #expect(before.changes(to: WorkspaceBytes(f.root)) == [], "\(edit.name): a refused command wrote")
-        let e = await #expect(throws: LogbookError.self) { try await f.ws.provenPlan(f.plan.reread(f.ws)) }
+        let e = await #expect(throws: LogbookError.self) { try await f.ws.engine.provenPlan(f.plan.reread(f.ws)) }
         #expect(e?.code == .corrupt)
         // verify gives the same finding.
-        let verify = try await f.ws.verify(try f.plan.reread(f.ws))
+        let verify = try await f.ws.engine.verify(try await f.plan.reread(f.ws))
         #expect(verify.failure?.kind == .planEdited)
         for m in edit.mentions { #expect(verify.failure?.message.contains(m) == true, "verify: \(verify.failure?.message ?? "")") }
     }
@@ -70,7 +70,7 @@ import Glibc
     @Test("the untouched plan is proved by its genesis")
     func untouchedPlanIsProved() async throws {
         let f = try await CLIFixture.make("plan-ok")
-        let genesis = try #require(try await f.ws.provenPlan(f.plan))
+        let genesis = try #require(try await f.ws.engine.provenPlan(f.plan))
         #expect(genesis.seq == 0 && genesis.prev == f.plan.document.digest)
     }
 
@@ -143,8 +143,8 @@ import Glibc
         let (ws0, file) = try await TestSupport.lockedWorkspace("torn-copy")
         let ops = FaultyFileOps()
         let ws = Workspace(root: ws0.root, ops: ops)
-        let book = try await ws.book(file)
-        let key = try ws.signingKey(for: "WORKER")
+        let book = try await ws.engine.book(file)
+        let key = try await ws.engine.signingKey(for: "WORKER")
         let journal = ws.store.journalPath(file.journalRef)
         let h = FileHandle(forWritingAtPath: journal)!
         h.seekToEndOfFile()
@@ -167,26 +167,26 @@ import Glibc
     @Test("a damaged latest checkpoint is not treated as absent: signing stops naming it, the file stays, verify reports it")
     func damagedCheckpointSurfaces() async throws {
         let (ws, file) = try await TestSupport.lockedWorkspace("cp-damaged")
-        let sup = try ws.signingKey(for: "SUPERVISOR")
-        try await ws.writeCheckpoint(file, signers: [sup])
+        let sup = try await ws.engine.signingKey(for: "SUPERVISOR")
+        try await ws.engine.writeCheckpoint(file, signers: [sup])
         let path = ws.checkpointPath(file)
         let damaged = Array("not a checkpoint\n".utf8)
         _ = FileManager.default.createFile(atPath: path, contents: Data(damaged))
-        let e = await #expect(throws: LogbookError.self) { try await ws.writeCheckpoint(file, signers: [sup]) }
+        let e = await #expect(throws: LogbookError.self) { try await ws.engine.writeCheckpoint(file, signers: [sup]) }
         #expect(e?.code == .corrupt && e?.message.contains(TrustPaths.name(path)) == true, "\(e?.description ?? "")")
         #expect(TestSupport.bytes(path) == damaged, "the damaged checkpoint was overwritten")
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.failure != nil && report.failure?.message.contains(TrustPaths.name(path)) == true)
     }
 
     @Test("an explicit snapshot write that fails throws naming the file; the journal is unaffected")
     func snapshotWriteErrorSurfaces() async throws {
         let (ws, file) = try await TestSupport.lockedWorkspace("snap-err")
-        let book = try await ws.book(file)  // opened while the snapshot is a file
+        let book = try await ws.engine.book(file)  // opened while the snapshot is a file
         let snap = ws.store.snapshotPath(file.journalRef)
         try FileManager.default.removeItem(atPath: snap)
         try FileManager.default.createDirectory(atPath: snap + "/blocker", withIntermediateDirectories: true)
-        let e = await #expect(throws: LogbookError.self) { try await book.writeSnapshot(sealedBy: try ws.signingKey(for: "WORKER")) }
+        let e = await #expect(throws: LogbookError.self) { try await book.writeSnapshot(sealedBy: try await ws.engine.signingKey(for: "WORKER")) }
         #expect(e?.message.contains(TrustPaths.name(snap)) == true, "\(e?.description ?? "")")
     }
 
@@ -201,7 +201,7 @@ import Glibc
             let doc = try JSONParser.parse(TestSupport.bytes(f.snapshotPath))
             #expect(doc["journal"]?["seq"]?.intValue == k + 1)
             #expect(SnapshotSeal(doc)?.persona == args.last)
-            #expect(SnapshotSeal.problem(doc, genesis: try #require(try await f.ws.provenPlan(f.plan))) == nil)
+            #expect(SnapshotSeal.problem(doc, genesis: try #require(try await f.ws.engine.provenPlan(f.plan))) == nil)
         }
         #expect(try f.cli(["verify"]).status == 0)
     }
@@ -252,8 +252,8 @@ import Glibc
         let (ws0, file) = try await TestSupport.lockedWorkspace("poison")
         let ops = TrackingOps()
         let ws = Workspace(root: ws0.root, ops: ops)
-        let key = try ws.signingKey(for: "WORKER")
-        let book = try await ws.book(file)
+        let key = try await ws.engine.signingKey(for: "WORKER")
+        let book = try await ws.engine.book(file)
         let ref = file.journalRef
         // Six waves of four writers (each wave commits at least once, so at least six syncs run
         // whatever the batching), with readers racing every wave.
@@ -272,13 +272,13 @@ import Glibc
         }
         #expect(ops.failSync.withLock { $0 } >= 3, "some syncs should have failed (and poisoned the handle)")
         #expect(ops.misuse.withLock { $0 } == [])
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
     }
 }
 
 extension PlanFile {
     /// The plan file as it is on disk now.
-    func reread(_ ws: Workspace) throws -> PlanFile { try ws.planFile(g: g) }
+    func reread(_ ws: Workspace) async throws -> PlanFile { try await ws.engine.planFile(g: g) }
 }
 
 enum TrustPaths {

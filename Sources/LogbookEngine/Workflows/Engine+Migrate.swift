@@ -20,6 +20,8 @@ public struct MigrationOutcome: Sendable {
     public var result: LegacyMigration.Result
     /// g of the plan (`exec_plan_<g>.txt`, `exec_status_<g>.journal`).
     public var planG: Int
+    /// The names of the plan, its journal and its snapshot as the file backend stores them
+    /// (relative to the workspace; other backends use them in messages).
     public var planPath: String
     public var journalPath: String
     public var snapshotPath: String

@@ -5,7 +5,8 @@ import LogbookFileStore
 import LogbookStoreConformance
 import Testing
 
-/// The catalog and artifact-store conformance checks on the file backend (a new workspace folder each).
+/// The catalog, artifact-store and lifecycle conformance checks on the file backend (a new
+/// workspace folder each).
 @Suite struct FileCatalogConformanceTests {
     static func storage() throws -> Storage {
         try Workspace.create(at: TestSupport.tempDirectory("catconf")).storage
@@ -18,6 +19,11 @@ import Testing
 
     @Test(arguments: ArtifactStoreConformance.checks)
     func artifacts(_ check: ConformanceCheck) async throws {
+        try await check.run(Self.storage())
+    }
+
+    @Test(arguments: LifecycleConformance.checks)
+    func lifecycle(_ check: ConformanceCheck) async throws {
         try await check.run(Self.storage())
     }
 }

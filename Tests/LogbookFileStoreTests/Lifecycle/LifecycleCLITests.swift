@@ -72,7 +72,7 @@ import Glibc
 
         r = try lb(ws, "freeze", "--persona", "SUPERVISOR")
         #expect(r.status == 0, "\(r.stderr)")
-        let state = try await ws.book(file).state()
+        let state = try await ws.engine.book(file).state()
         #expect(state.lifecycle == .frozen)
         let frozenSeq = try #require(state.frozenSeq)
 
@@ -231,8 +231,8 @@ import Glibc
     @Test func archiveMovesTheStateToTheNextActivePlan() async throws {
         let (ws, _) = try await TestSupport.lockedWorkspace("life-next")
         // A second plan, locked first in time? Lock EP-NEXT, then point the state back at EP-TEST by locking order.
-        _ = try await ws.importPlan(bytes: CanonicalJSON.bytes(TestSupport.planJSON(id: "EP-NEXT")), name: "next.json")
-        _ = try await ws.lockPlan("EP-NEXT", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"), makeCurrent: true)
+        _ = try await ws.engine.importPlan(bytes: CanonicalJSON.bytes(TestSupport.planJSON(id: "EP-NEXT")), name: "next.json")
+        _ = try await ws.engine.lockPlan("EP-NEXT", persona: "SUPERVISOR", signer: try await ws.engine.signingKey(for: "SUPERVISOR"), makeCurrent: true)
         // state.txt now points at EP-NEXT (made current explicitly); archive EP-NEXT after finishing it with a FAIL verdict and
         // the state must move back to EP-TEST (still ACTIVE).
         #expect(try ws.readState().currentStatusID != nil)
@@ -242,7 +242,7 @@ import Glibc
         r = try lb(ws, "archive", "--persona", "SUPERVISOR", "--plan", "EP-NEXT")
         #expect(r.status == 0, "\(r.stderr)")
         let st = try ws.readState()
-        let test = try ws.plan("EP-TEST")
+        let test = try await ws.engine.plan("EP-TEST")
         #expect(st.currentStatusID == test.journalRef.statusID, "state.txt points at the plan still active")
         #expect(r.stdout.contains(test.journalRef.statusID))
         // --next must name a locked plan other than the one archived.
@@ -277,6 +277,6 @@ import Glibc
         var archived = 0
         try await ws.store.forEachLine(file.journalRef) { if try Event(line: $0.bytes).type == .archived { archived += 1 } }
         #expect(archived == 1)
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
     }
 }

@@ -35,32 +35,32 @@ import Glibc
             // After the crash: the journal verifies as it is (recovery first cuts any torn tail).
             let after = Workspace(root: ws.root)
             _ = try after.store.recover(file.journalRef)
-            let mid = try await after.verify(file)
+            let mid = try await after.engine.verify(file)
             #expect(mid.ok, "\(step), crash at op \(n): \(mid.failure?.description ?? "")")
             // Running the step again finishes it.
             try await run(step, after, file)
-            let state = try await after.book(file).state()
+            let state = try await after.engine.book(file).state()
             switch step {
             case .validate:
                 #expect(state.lifecycle == .validating && state.verdict == "PASS", "\(step) op \(n)")
             case .freeze:
                 #expect(state.lifecycle == .frozen, "\(step) op \(n)")
-                let check = try await after.checkReport(file)
+                let check = try await after.engine.checkReport(file)
                 #expect(check.ok, "\(step) op \(n): \(check.message)")
-                #expect(try after.latestCheckpoint(file)?.size == (state.frozenSeq ?? -1) + 1)
+                #expect(try await after.engine.latestCheckpoint(file)?.size == (state.frozenSeq ?? -1) + 1)
             case .archive:
                 #expect(state.lifecycle == .archived, "\(step) op \(n)")
                 #expect(try after.readState().g == g0 + 1, "\(step) op \(n): state.txt moved exactly once")
                 #expect(try after.readState().currentStatusID == nil)
                 #expect(TestSupport.bytes(after.store.journalPath(file.journalRef)).isEmpty)
-                let check = try await after.checkReport(file)
+                let check = try await after.engine.checkReport(file)
                 #expect(check.ok, "\(step) op \(n): \(check.message)")
             }
             // Exactly one of each lifecycle event.
             var counts: [EventType: Int] = [:]
             try await after.store.forEachLine(file.journalRef) { counts[try Event(line: $0.bytes).type, default: 0] += 1 }
             for t in [EventType.validationStarted, .frozen, .archived] { #expect((counts[t] ?? 0) <= 1, "\(step) op \(n): \(t) twice") }
-            let report = try await after.verify(file)
+            let report = try await after.engine.verify(file)
             #expect(report.ok, "\(step), crash at op \(n), after the rerun: \(report.failure?.description ?? "")")
             if !ops.crashed { break }
             n += 1

@@ -60,7 +60,7 @@ import Glibc
     /// The snapshot at the head, sealed by the supervisor so writers start from it (an unsealed
     /// one is not trusted) and do not re-read the damaged line.
     func snapshotNow(_ f: CLIFixture) async throws {
-        try await f.ws.book(f.plan).writeSnapshot(sealedBy: try f.ws.signingKey(for: "SUPERVISOR"))
+        try await f.ws.engine.book(f.plan).writeSnapshot(sealedBy: try await f.ws.engine.signingKey(for: "SUPERVISOR"))
     }
 
     @Test(arguments: Damage.allCases)
@@ -91,7 +91,7 @@ import Glibc
         let r = try f.cli(["archive", "--persona", "SUPERVISOR"])
         expectOneLineError(r, code: 6, mentions: ["seq \(seq)", damage.kind, "archive"], "archive on a \(damage) journal")
         #expect(WorkspaceBytes(f.root).changes(to: before).isEmpty, "archive wrote \(WorkspaceBytes(f.root).changes(to: before))")
-        #expect(try await f.ws.book(f.plan).state().lifecycle == .frozen)
+        #expect(try await f.ws.engine.book(f.plan).state().lifecycle == .frozen)
         // report --check fails whenever verify fails.
         #expect(try f.cli(["verify"]).status == 6)
         let c = try f.cli(["report", "--check"])
@@ -125,7 +125,7 @@ import Glibc
         let r = try f.cli(["archive", "--persona", "SUPERVISOR"])
         expectOneLineError(r, code: 6, mentions: ["archive", which == "json" ? "validation_note" : ".md"], "archive with an edited \(which) report")
         #expect(WorkspaceBytes(f.root).changes(to: before).isEmpty)
-        #expect(try await f.ws.book(f.plan).state().lifecycle == .frozen)
+        #expect(try await f.ws.engine.book(f.plan).state().lifecycle == .frozen)
     }
 
     /// A verdict judged a head; a task event after it makes freeze refuse until validate runs again.
@@ -185,6 +185,6 @@ import Glibc
         let counted = Workspace(root: ws.root, logger: counter.logger)
         try await step.run(counted, file)
         #expect(counter.count.withLock { $0 } == 1, "\(step) verified \(counter.count.withLock { $0 }) times")
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
     }
 }

@@ -21,10 +21,10 @@ import Testing
         #expect(try f.ws.readState().currentStatusID == live)
         // An agent's next call without --plan lands on the plan it was working on.
         try f.ok(["task", "done", "T1", "--persona", "WORKER"])
-        #expect(try await f.ws.book(f.plan).state().task("T1")?.status == .done)
+        #expect(try await f.ws.engine.book(f.plan).state().task("T1")?.status == .done)
 
         // `plan use` switches explicitly and says so; only to a locked plan.
-        let next = try f.ws.plan("EP-NEXT")
+        let next = try await f.ws.engine.plan("EP-NEXT")
         var u = try f.ok(["plan", "use", "EP-NEXT"])
         #expect(u.stdout.contains("now points at \(next.journalRef.statusID)") && u.stdout.contains("pointed at \(live)"), "\(u.stdout)")
         #expect(try f.ws.readState().currentStatusID == next.journalRef.statusID)
@@ -41,7 +41,7 @@ import Testing
         let f = try await CLIFixture.make("current-make")
         try importSecond(f)
         let r = try f.ok(["plan", "lock", "EP-NEXT", "--persona", "SUPERVISOR", "--make-current"])
-        let next = try f.ws.plan("EP-NEXT")
+        let next = try await f.ws.engine.plan("EP-NEXT")
         #expect(try f.ws.readState().currentStatusID == next.journalRef.statusID)
         #expect(r.stdout.contains("state.txt points at \(next.journalRef.statusID)"), "\(r.stdout)")
     }
@@ -55,7 +55,7 @@ import Testing
         #expect(try f.ws.readState().currentStatusID == nil)
         try importSecond(f)
         try f.ok(["plan", "lock", "EP-NEXT", "--persona", "SUPERVISOR"])
-        #expect(try f.ws.readState().currentStatusID == f.ws.plan("EP-NEXT").journalRef.statusID)
+        #expect(try await f.ws.readState().currentStatusID == f.ws.engine.plan("EP-NEXT").journalRef.statusID)
     }
 
     @Test func planListShowsEachLifecycleAndTheCurrentPlan() async throws {

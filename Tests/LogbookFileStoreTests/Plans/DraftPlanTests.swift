@@ -37,7 +37,7 @@ import Glibc
             #expect(p.terminationStatus == 0, "add-task T\(i): \(e)")
             if p.terminationStatus == 0 { acknowledged.append("T\(i)") }
         }
-        let plan = try f.ws.plan("EP-DRAFT")
+        let plan = try await f.ws.engine.plan("EP-DRAFT")
         let ids = Set((plan.document.payload["tasks"]?.arrayValue ?? []).compactMap { $0["task_id"]?.stringValue })
         #expect(ids == Set(acknowledged), "lost: \(Set(acknowledged).subtracting(ids).sorted())")
         #expect(ids.count == n)
@@ -76,7 +76,7 @@ import Glibc
         var args = command == "new" ? ["plan", "new", "EP-DRAFT", "--goal", "the second"] : ["plan", "import", file]
         if replace { args.append("--replace") }
         let r = try f.cli(args)
-        let plan = try f.ws.plan("EP-DRAFT")
+        let plan = try await f.ws.engine.plan("EP-DRAFT")
         let tasks = (plan.document.payload["tasks"]?.arrayValue ?? []).compactMap { $0["task_id"]?.stringValue }
         if exit == 0 {
             #expect(r.status == 0, "\(r.stderr)")
@@ -154,6 +154,6 @@ import Glibc
         let r = try f.cli(["plan", "lock", "EP-EMPTY", "--persona", "SUPERVISOR"])
         expectOneLineError(r, code: 2, mentions: ["EP-EMPTY", "no tasks", "payload.tasks", "add-task"], "lock of an empty plan")
         #expect(WorkspaceBytes(f.root).changes(to: before).isEmpty)
-        #expect(try f.ws.plan("EP-EMPTY").document.isLocked == false)
+        #expect(try await f.ws.engine.plan("EP-EMPTY").document.isLocked == false)
     }
 }

@@ -20,7 +20,7 @@ import Testing
         let at = Mutex(0)
         let options = StatusBook.Options(snapshotInterval: 3, now: { clocks[min(at.withLock { $0 }, clocks.count - 1)] }, currentG: { 1 })
         let book = try await StatusBook.open(store: ws.store, ref: file.journalRef, plan: try file.document.spec(), options: options)
-        let key = try ws.signingKey(for: "WORKER")
+        let key = try await ws.engine.signingKey(for: "WORKER")
         var events: [Event] = []
         for (i, _) in clocks.enumerated() {
             at.withLock { $0 = i }
@@ -36,7 +36,7 @@ import Testing
         #expect(events.map(\.ts) == expected)
         let state = try await book.state()
         #expect(state.task("T1")?.status == .done && state.task("T1")?.percent == 100)
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok, "\(report.failure?.description ?? "")")
         let backwards = report.warnings.filter { $0.contains("earlier than the previous") }
         let ahead = report.warnings.filter { $0.contains("ahead of") }
@@ -45,7 +45,7 @@ import Testing
         #expect(ahead.count == clocks.count - 1, "\(report.warnings)")
         #expect(report.warnings.allSatisfy { $0.contains("clock skew") && $0.contains("order is seq") })
         // The same events replayed by a new process give the same state.
-        let again = try await Workspace(root: ws.root).book(file).state()
+        let again = try await Workspace(root: ws.root).engine.book(file).state()
         #expect(again.snapshot() == state.snapshot())
         FaultSweep.report("clock skew", "\(clocks.count) events whose clocks jump 3 and 40 days ahead, 1 hour and 2 days back, and to 2001: all accepted in seq order with timestamps never going backwards, the same state on replay, verify OK with \(ahead.count) ahead-of-clock warnings")
     }

@@ -93,7 +93,7 @@ enum FaultSweep {
                 }
                 // The next process: recover every journal's torn tail, then the step's own checks.
                 let ws = Workspace(root: root)
-                for file in (try? ws.listPlans()) ?? [] where (try? await ws.store.journalExists(file.journalRef)) == true {
+                for file in (try? await ws.engine.listPlans()) ?? [] where (try? await ws.store.journalExists(file.journalRef)) == true {
                     _ = try ws.store.recover(file.journalRef)
                     #expect(try ws.store.tornTailBytes(file.journalRef) == 0, "\(name): \(outcome)")
                 }

@@ -39,7 +39,7 @@ import Glibc
         for (seq, hash) in acks where bySeq[seq] != hash || hashCount[hash] != 1 { lost += 1 }
         #expect(lost == 0, "\(lost) acknowledged events missing, different or duplicated after kill -9")
         #expect(Set(acks.map(\.0)).count == acks.count, "one seq acknowledged twice")
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok, "\(report.failure?.description ?? "") (torn tail before recovery: \(torn) bytes)")
         #expect(killed >= kills, "only \(killed) kills")
         // How many kills land mid-append depends on the machine's speed: the loop kept killing
@@ -66,7 +66,7 @@ import Glibc
         #expect(loop.rounds <= 2 * (1 + Self.extraRoundsLimit))
         if loop.midAppend >= 3 { #expect(!loop.stoppedAtBound) }
         _ = try ws.store.recover(file.journalRef)
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
     }
 
     struct Loop: Sendable {
@@ -153,8 +153,8 @@ import Glibc
 
     @Test func aLockHolderKilledWhileHoldingTheLockDoesNotStopTheNextWriter() async throws {
         let (ws, file) = try await TestSupport.lockedWorkspace("lockholder")
-        let book = try await ws.book(file)
-        let key = try ws.signingKey(for: "WORKER")
+        let book = try await ws.engine.book(file)
+        let key = try await ws.engine.signingKey(for: "WORKER")
         _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: key)
         let path = ws.store.journalPath(file.journalRef)
         let intact = TestSupport.bytes(path)
@@ -179,7 +179,7 @@ import Glibc
         let copies = try FileManager.default.contentsOfDirectory(atPath: ws.root).filter { $0.contains(".torn-") }
         #expect(copies.count == 1)
         #expect(copies.first.map { TestSupport.bytes(ws.root + "/" + $0) } == Array(partial.utf8))
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
         FaultSweep.report("lock holder killed", "a process holding the journal's flock with half a line written was killed; the waiting writer proceeded, cut the \(partial.utf8.count)-byte tail (copy kept) and wrote seq 2; verify OK")
     }
 }

@@ -36,7 +36,7 @@ import Testing
         let bySeq = Dictionary(uniqueKeysWithValues: events.map { ($0.seq, $0.hash.hex) })
         #expect(acks.allSatisfy { bySeq[$0.0] == $0.1 })
         for w in 1...writers { #expect(events.filter { $0.task == "L\(w)" }.count == count + 1) }
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok && report.events == lines, "\(report.failure?.description ?? "")")
         FaultSweep.report("many writers, 16 processes", "16 append-load processes × \(count) events (+ started), concurrency 1–4 each: \(lines) lines, exact count, gap-free seq, every line one whole canonical event, every ack present, verify OK")
     }
@@ -44,14 +44,14 @@ import Testing
     @Test func sixtyFourTasksInOneProcess() async throws {
         let tasks = 64, count = Reliability.int("LOGBOOK_TASK_EVENTS", ci: 15, soak: 200)
         let (ws, file) = try await MultiProcessTests.loadWorkspace(writers: tasks)
-        let key = try ws.signingKey(for: "LOADER")
+        let key = try await ws.engine.signingKey(for: "LOADER")
         // Half share one book (group commit); half open their own store handle (separate open
         // files, so the flock serialises them inside one process too).
-        let shared = try await ws.book(file)
+        let shared = try await ws.engine.book(file)
         let acked = try await withThrowingTaskGroup(of: [Event].self) { group in
             for t in 1...tasks {
                 group.addTask {
-                    let book = t % 2 == 0 ? shared : try await Workspace(root: ws.root).book(file)
+                    let book = t % 2 == 0 ? shared : try await Workspace(root: ws.root).engine.book(file)
                     var out = [try await book.submit(EventRequest(type: .started, task: "L\(t)", persona: "LOADER"), signer: key)]
                     for i in 0..<count {
                         out.append(try await book.submit(EventRequest(type: .progress, task: "L\(t)", persona: "LOADER",
@@ -71,7 +71,7 @@ import Testing
         let bySeq = Dictionary(uniqueKeysWithValues: events.map { ($0.seq, $0.hash) })
         #expect(acked.allSatisfy { bySeq[$0.seq] == $0.hash })
         #expect(Set(acked.map(\.seq)).count == acked.count)
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok && report.events == lines, "\(report.failure?.description ?? "")")
         FaultSweep.report("many writers, 64 tasks in one process", "64 tasks × \(count + 1) events (32 on one shared book, 32 on their own store handles): \(lines) lines, exact count, gap-free seq, no interleaved bytes, every acknowledged event at its seq, verify OK")
     }

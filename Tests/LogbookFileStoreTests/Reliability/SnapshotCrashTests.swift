@@ -10,8 +10,8 @@ import Testing
 @Suite struct SnapshotCrashTests {
     static func workspace() async throws -> (Workspace, PlanFile, StatusState) {
         let (ws, file) = try await TestSupport.lockedWorkspace("snapcrash")
-        let book = try await ws.book(file)
-        let key = try ws.signingKey(for: "WORKER")
+        let book = try await ws.engine.book(file)
+        let key = try await ws.engine.signingKey(for: "WORKER")
         _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: key)
         for p in 1...5 { _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": JSONValue(p * 10)]), signer: key) }
         return (ws, file, try await book.state())
@@ -20,12 +20,12 @@ import Testing
     /// The state a new process reads equals a full replay of the journal, and a write repairs the snapshot.
     static func expectRebuilt(_ ws: Workspace, _ file: PlanFile, _ truth: StatusState, _ what: String) async throws {
         let ws2 = Workspace(root: ws.root)
-        let book = try await ws2.book(file)
+        let book = try await ws2.engine.book(file)
         let state = try await book.state()
         #expect(state.seq == truth.seq && state.snapshot() == truth.snapshot(), "\(what): state differs from the journal")
-        _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 90]), signer: try ws2.signingKey(for: "WORKER"))
+        _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 90]), signer: try await ws2.engine.signingKey(for: "WORKER"))
         try await book.writeSnapshot()
-        let report = try await ws2.verify(file)
+        let report = try await ws2.engine.verify(file)
         #expect(report.ok, "\(what): \(report.failure?.description ?? "")")
     }
 
@@ -33,11 +33,11 @@ import Testing
         let (ws, file, truth) = try await Self.workspace()
         let path = ws.store.snapshotPath(file.journalRef)
         let old = TestSupport.bytes(path)
-        let (fresh, _) = try await ws.book(file).snapshotBytes()
+        let (fresh, _) = try await ws.engine.book(file).snapshotBytes()
         // The temp file is complete and synced, the rename never happened.
         overwrite(ws.root + "/.tmp-exec_status_\(file.g).txt-4242-1", fresh)
         #expect(TestSupport.bytes(path) == old)
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
         try await Self.expectRebuilt(ws, file, truth, "temp written, not renamed")
     }
 
@@ -47,9 +47,9 @@ import Testing
         let (ws, file, truth) = try await Self.workspace()
         let path = ws.store.snapshotPath(file.journalRef)
         let old = TestSupport.bytes(path)
-        let (fresh, _) = try await ws.book(file).snapshotBytes()
+        let (fresh, _) = try await ws.engine.book(file).snapshotBytes()
         overwrite(path, name.hasPrefix("old") ? old : fresh)
-        #expect(try await ws.verify(file).ok, "\(name)")
+        #expect(try await ws.engine.verify(file).ok, "\(name)")
         try await Self.expectRebuilt(ws, file, truth, name)
     }
 
@@ -57,7 +57,7 @@ import Testing
         let (ws, file, truth) = try await Self.workspace()
         let path = ws.store.snapshotPath(file.journalRef)
         try FileManager.default.removeItem(atPath: path)
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
         try await Self.expectRebuilt(ws, file, truth, "missing")
         #expect(FileManager.default.fileExists(atPath: path))
     }
@@ -76,7 +76,7 @@ import Testing
         default: bad = Array(text.replacingOccurrences(of: "\"head_hash\": \"sha256:", with: "\"head_hash\": \"sha256:0").utf8)
         }
         overwrite(path, bad)
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(!report.ok && report.failure?.kind == .snapshotMismatch, "\(damage): \(report)")
         try await Self.expectRebuilt(ws, file, truth, damage)
     }

@@ -27,16 +27,16 @@ import Testing
         let checkpoint: Checkpoint
         let keys: [String: SigningKey]
 
-        init(ws: Workspace, file: PlanFile, checkpoint: Checkpoint) throws {
+        init(ws: Workspace, file: PlanFile, checkpoint: Checkpoint) async throws {
             self.ws = ws
             self.file = file
             spec = try file.document.spec()
-            registry = try ws.personas()
+            registry = try await ws.engine.personas()
             lines = Workspace.splitLines(TestSupport.bytes(ws.store.journalPath(file.journalRef))).lines
             events = try lines.map { try Event(line: $0) }
             self.checkpoint = checkpoint
             var k: [String: SigningKey] = [:]
-            for p in ["SUPERVISOR", "WORKER", "WORKER2", "TESTER_BOT"] { k[p] = try ws.signingKey(for: p) }
+            for p in ["SUPERVISOR", "WORKER", "WORKER2", "TESTER_BOT"] { k[p] = try await ws.engine.signingKey(for: p) }
             keys = k
             var v = Verifier(plan: file.document, spec: spec, registry: registry, snapshot: nil)
             var c = CheckpointCheck(checkpoint: checkpoint)
@@ -97,9 +97,9 @@ import Testing
 
     static func makeJournal() async throws -> Journal {
         let (ws, file) = try await TestSupport.lockedWorkspace("tamper-matrix")
-        let book = try await ws.book(file)
+        let book = try await ws.engine.book(file)
         var keys: [String: SigningKey] = [:]
-        for p in ["SUPERVISOR", "WORKER", "WORKER2", "TESTER_BOT"] { keys[p] = try ws.signingKey(for: p) }
+        for p in ["SUPERVISOR", "WORKER", "WORKER2", "TESTER_BOT"] { keys[p] = try await ws.engine.signingKey(for: p) }
         func put(_ type: EventType, _ task: String, _ persona: String, _ data: JSONObject = JSONObject(), key: String? = nil, trace: String? = nil) async throws {
             var r = EventRequest(type: type, task: task, persona: persona, data: data)
             r.idempotencyKey = key
@@ -124,8 +124,8 @@ import Testing
         try await put(.retried, "T4", "WORKER2", ["reason": "again"])
         try await put(.done, "T4", "WORKER2", ["summary": "ok"])
         try await put(.done, "T1", "WORKER")
-        let cp = try await ws.writeCheckpoint(file, signers: [keys["SUPERVISOR"]!])
-        return try Journal(ws: ws, file: file, checkpoint: cp)
+        let cp = try await ws.engine.writeCheckpoint(file, signers: [keys["SUPERVISOR"]!])
+        return try await Journal(ws: ws, file: file, checkpoint: cp)
     }
 
     /// Tallies per family; failures recorded with the case.
@@ -314,7 +314,7 @@ import Testing
         let snap = TestSupport.bytes(snapshot)
         try? FileManager.default.removeItem(atPath: snapshot)
         defer { overwrite(snapshot, snap) }
-        let r = try await j.ws.verify(j.file)
+        let r = try await j.ws.engine.verify(j.file)
         #expect(r.failure?.kind == .truncated && r.failure?.seq == j.n / 2, "\(r)")
         FaultSweep.report("tamper matrix, truncation", "cut at each of \(j.n - 1) record boundaries: without a checkpoint (and no snapshot ahead) all \(without) pass verify, as a hash chain cannot see a cut; with the held checkpoint \(with.summary), each at the first missing seq")
     }

@@ -39,7 +39,7 @@ import Testing
             }, currentG: { 1 })
             return try await StatusBook.open(store: ws.store, ref: file.journalRef, plan: spec, options: options)
         }
-        let key = try ws.signingKey(for: "WORKER")
+        let key = try await ws.engine.signingKey(for: "WORKER")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (w, book) in books.enumerated() {
                 group.addTask {
@@ -54,7 +54,7 @@ import Testing
         let ts = try await timestamps(ws, file)
         #expect(ts.count == 1 + writers * each)
         expectNonDecreasing(ts, "jittering clocks")
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok, "\(report.failure?.description ?? "")")
         #expect(!report.warnings.contains { $0.contains("earlier than the previous") }, "\(report.warnings.prefix(3))")
     }
@@ -101,9 +101,9 @@ extension TimestampOrderTests {
         #expect(procs.contains { $0.terminationStatus == 0 })
         let ts = try await timestamps(f.ws, f.plan)
         expectNonDecreasing(ts, "4 validate processes")
-        let report = try await f.ws.verify(f.plan)
+        let report = try await f.ws.engine.verify(f.plan)
         #expect(report.ok, "\(report.failure?.description ?? "")")
-        #expect(try await f.ws.book(f.plan).state().lifecycle == .validating)
+        #expect(try await f.ws.engine.book(f.plan).state().lifecycle == .validating)
     }
 }
 

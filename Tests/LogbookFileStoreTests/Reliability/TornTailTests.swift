@@ -13,8 +13,8 @@ import Testing
         let (ws, file) = try await TestSupport.lockedWorkspace("torn-every")
         // No snapshot by age (a loaded machine can take a second for these events): one at the
         // first commit only, so cutting the last event never leaves a snapshot ahead of the journal.
-        let book = try await ws.book(file, snapshotMaxAge: .infinity)
-        let key = try ws.signingKey(for: "WORKER")
+        let book = try await ws.engine.privateBook(file, snapshotMaxAge: Double.infinity)
+        let key = try await ws.engine.signingKey(for: "WORKER")
         _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: key)
         for p in 1...10 {
             _ = try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER",
@@ -43,7 +43,7 @@ import Testing
             overwrite(path, intact + full[lastStart..<(lastStart + k)])
             let ws = Workspace(root: ws0.root)  // a new process
             if k % 8 == 1 || k == lines.last!.count {
-                let report = try await ws.verify(file)
+                let report = try await ws.engine.verify(file)
                 #expect(report.ok && report.lastSeq == 10 && report.warnings.contains { $0.contains("\(k) bytes of a partial line") }, "k \(k): \(report)")
             } else {
                 #expect(try ws.store.tornTailBytes(file.journalRef) == k)
@@ -55,15 +55,15 @@ import Testing
                 byRecover += 1
             } else {
                 // The next writer cuts it and appends seq 11 after seq 10.
-                let e = try await ws.book(file).submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 99]),
-                                                       signer: try ws.signingKey(for: "WORKER"))
+                let e = try await ws.engine.book(file).submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 99]),
+                                                       signer: try await ws.engine.signingKey(for: "WORKER"))
                 #expect(e.seq == 11)
                 #expect(Array(TestSupport.bytes(path).prefix(intact.count)) == intact)
                 byWriter += 1
             }
             let copies = Self.tornCopies(ws)
             #expect(copies.count == 1 && TestSupport.bytes(ws.root + "/" + copies[0]) == Array(full[lastStart..<(lastStart + k)]), "k \(k)")
-            #expect(try await ws.verify(file).ok, "k \(k)")
+            #expect(try await ws.engine.verify(file).ok, "k \(k)")
             Self.removeCopies(ws)
             try? FileManager.default.removeItem(atPath: ws.store.snapshotPath(file.journalRef))
         }
@@ -78,14 +78,14 @@ import Testing
         #expect(try ws.store.recover(file.journalRef) == count)
         let after = TestSupport.bytes(path)
         #expect(after.count == full.count && after == full)  // (counts first: no 2 MB diff on failure)
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
         // Zeros followed by a newline (a hole before a later durable line) are a complete damaged
         // line: never cut, reported.
         let holed = full + [UInt8](repeating: 0, count: count) + [0x0A]
         overwrite(path, holed)
         #expect(try ws.store.recover(file.journalRef) == 0)
         #expect(TestSupport.bytes(path).count == holed.count)
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(!report.ok && report.failure?.seq == 12 && report.failure?.kind == .unparseable, "\(report)")
     }
 
@@ -103,7 +103,7 @@ import Testing
             #expect(removed == afterLastNewline)
             let kept = TestSupport.bytes(path)
             #expect(kept.count == full.count + garbage.count - afterLastNewline)
-            let report = try await ws.verify(file)
+            let report = try await ws.engine.verify(file)
             if garbage.contains(0x0A) {
                 // Complete garbage lines are damage, not a torn tail: reported at seq 12, never cut.
                 #expect(!report.ok && report.failure?.seq == 12 && [VerifyReport.Kind.unparseable, .edited].contains(report.failure?.kind), "\(report)")
@@ -140,12 +140,12 @@ import Testing
                 let ws = Workspace(root: ws0.root)
                 #expect(try ws.store.recover(file.journalRef) == 0, "\(name) at seq \(seq) was cut")
                 #expect(TestSupport.bytes(path) == damaged)
-                let report = try await ws.verify(file)
+                let report = try await ws.engine.verify(file)
                 #expect(!report.ok && report.failure?.seq == seq, "\(name) at seq \(seq): \(report.failure?.description ?? "ok")")
                 // A writer refuses to build on it (and changes nothing).
                 do {
-                    _ = try await ws.book(file).submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 99]),
-                                                       signer: try ws.signingKey(for: "WORKER"))
+                    _ = try await ws.engine.book(file).submit(EventRequest(type: .progress, task: "T1", persona: "WORKER", data: ["percent": 99]),
+                                                       signer: try await ws.engine.signingKey(for: "WORKER"))
                     Issue.record("a writer appended after damage at seq \(seq) (\(name))")
                 } catch let e as LogbookError {
                     #expect(e.code == .corrupt, "\(e)")

@@ -23,7 +23,7 @@ import Glibc
     func progress(_ ws: Workspace, _ book: StatusBook, _ i: Int) async throws -> Event {
         try await book.submit(EventRequest(type: .progress, task: "T1", persona: "WORKER",
                                            data: ["percent": JSONValue(i % 100), "note": .string(String(repeating: "n", count: 200))]),
-                              signer: try ws.signingKey(for: "WORKER"))
+                              signer: try await ws.engine.signingKey(for: "WORKER"))
     }
 
     func allLines(_ ws: Workspace, _ file: PlanFile) async throws -> [[UInt8]] {
@@ -34,8 +34,8 @@ import Glibc
 
     @Test func eventsReadVerifyAndRebuildAcrossSegments() async throws {
         let (ws, file) = try await rotating("rot")
-        let book = try await ws.book(file)
-        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try ws.signingKey(for: "WORKER"))
+        let book = try await ws.engine.book(file)
+        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try await ws.engine.signingKey(for: "WORKER"))
         var acked: [Event] = []
         for i in 0..<150 { acked.append(try await progress(ws, book, i)) }
 
@@ -62,7 +62,7 @@ import Glibc
         text += live
         #expect(text == lines.flatMap { $0 + [0x0A] })
 
-        let report = try await ws.verify(file)
+        let report = try await ws.engine.verify(file)
         #expect(report.ok, "\(report.failure?.description ?? "")")
         #expect(report.events == 152)
 
@@ -86,7 +86,8 @@ import Glibc
         // root of the events up to there; verify checked the journal against the latest.
         let leaves = events.map { Merkle.leafHash($0.hash.bytes) }
         for s in m.segments {
-            let cp = try #require(try ws.storedCheckpoint(file, size: s.treeSize), "no checkpoint at rotation size \(s.treeSize) of \(m.segments.map(\.treeSize)); stored \(ws.storedCheckpointSizes(file))")
+            let stored = await ws.engine.storedCheckpointSizes(file)
+            let cp = try #require(try await ws.engine.storedCheckpoint(file, size: s.treeSize), "no checkpoint at rotation size \(s.treeSize) of \(m.segments.map(\.treeSize)); stored \(stored)")
             #expect(cp.root == Merkle.root(leafHashes: Array(leaves.prefix(s.treeSize))))
             #expect(s.treeRoot == cp.root)
             #expect(cp.note.signatures.contains { $0.name == "WORKER" }, "signed by the persona whose commit rotated")
@@ -96,14 +97,14 @@ import Glibc
         // The snapshot deleted: a new reader rebuilds the same state from the segments.
         let expected = try await book.state()
         unlink(ws.store.snapshotPath(file.journalRef))
-        let fresh = try await Workspace(root: ws.root, rotateBytes: Self.rotateBytes).book(file)
+        let fresh = try await Workspace(root: ws.root, rotateBytes: Self.rotateBytes).engine.book(file)
         let rebuilt = try await fresh.state()
         #expect(rebuilt.seq == expected.seq && rebuilt.head == expected.head)
         #expect(PrettyJSON.bytes(rebuilt.snapshot()) == PrettyJSON.bytes(expected.snapshot()))
         // And a writer that never saw the rotations (an old cursor) still appends in order.
         let e = try await progress(ws, fresh, 999)
         #expect(e.seq == 152)
-        #expect(try await ws.verify(file).ok)
+        #expect(try await ws.engine.verify(file).ok)
     }
 
     @Test func theCLIReadsSegmentsTransparently() async throws {
@@ -129,8 +130,8 @@ import Glibc
     @Test(arguments: ["edit", "missing", "garbage", "manifest"])
     func damagedSegmentsAreNamedByVerify(_ damage: String) async throws {
         let (ws, file) = try await rotating("rot-tamper-\(damage)")
-        let book = try await ws.book(file)
-        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try ws.signingKey(for: "WORKER"))
+        let book = try await ws.engine.book(file)
+        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try await ws.engine.signingKey(for: "WORKER"))
         for i in 0..<60 { _ = try await progress(ws, book, i) }
         let m = try ws.store.segments(file.journalRef)
         try #require(m.segments.count >= 2)
@@ -156,7 +157,7 @@ import Glibc
             unlink(ws.store.manifestPath(file.journalRef))
         }
         let fresh = Workspace(root: ws.root, rotateBytes: Self.rotateBytes)
-        let report = try await fresh.verify(file)
+        let report = try await fresh.engine.verify(file)
         #expect(!report.ok)
         let f = try #require(report.failure)
         switch damage {
@@ -180,8 +181,8 @@ import Glibc
     /// chain is valid; the checkpoint written at that rotation still catches the rollback.
     @Test func aRollbackAcrossARotationIsCaughtByItsCheckpoint() async throws {
         let (ws, file) = try await rotating("rot-rollback")
-        let book = try await ws.book(file)
-        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try ws.signingKey(for: "WORKER"))
+        let book = try await ws.engine.book(file)
+        _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try await ws.engine.signingKey(for: "WORKER"))
         for i in 0..<60 { _ = try await progress(ws, book, i) }
         var m = try ws.store.segments(file.journalRef)
         try #require(m.segments.count >= 3)
@@ -191,7 +192,7 @@ import Glibc
         unlink(ws.root + "/" + dropped.file)
         truncate(ws.store.journalPath(file.journalRef), 0)
         unlink(ws.store.snapshotPath(file.journalRef))
-        let report = try await Workspace(root: ws.root, rotateBytes: Self.rotateBytes).verify(file)
+        let report = try await Workspace(root: ws.root, rotateBytes: Self.rotateBytes).engine.verify(file)
         let f = try #require(report.failure)
         #expect(f.kind == .truncated, "\(f)")
         #expect(f.message.contains("WORKER") && f.message.contains("\(dropped.treeSize)"), "\(f)")
@@ -205,8 +206,8 @@ import Glibc
         var sawRotatingManifest = false
         while true {
             let (ws, file) = try await rotating("rot-crash-\(n)")
-            let book = try await ws.book(file, snapshotInterval: 1_000_000)
-            _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try ws.signingKey(for: "WORKER"))
+            let book = try await ws.engine.privateBook(file, snapshotInterval: 1_000_000)
+            _ = try await book.submit(EventRequest(type: .started, task: "T1", persona: "WORKER"), signer: try await ws.engine.signingKey(for: "WORKER"))
             var acked: [Event] = []
             var i = 0
             while try Int64(TestSupport.bytes(ws.store.journalPath(file.journalRef)).count) < Self.rotateBytes {
@@ -218,7 +219,7 @@ import Glibc
             let crashing = Workspace(root: ws.root, ops: ops, rotateBytes: Self.rotateBytes)
             var crashedEvent: Event?
             do {
-                crashedEvent = try await progress(crashing, try await crashing.book(file, snapshotInterval: 1_000_000), 500)
+                crashedEvent = try await progress(crashing, try await crashing.engine.privateBook(file, snapshotInterval: 1_000_000), 500)
             } catch let e as LogbookError {
                 #expect(e.message.contains("simulated crash"), "\(e)")
             }
@@ -228,13 +229,13 @@ import Glibc
             // Reopen with real calls: a writer repairs and appends; everything verifies.
             let after = Workspace(root: ws.root, rotateBytes: Self.rotateBytes)
             _ = try after.store.recover(file.journalRef)
-            let next = try await progress(after, try await after.book(file), 501)
+            let next = try await progress(after, try await after.engine.book(file), 501)
             let events = try await allLines(after, file).map { try Event(line: $0) }
             #expect(events.map(\.seq) == Array(0..<events.count), "crash at op \(n)")
             for e in acked { #expect(events[e.seq].hash == e.hash, "crash at op \(n): acknowledged seq \(e.seq) lost") }
             if let c = crashedEvent { #expect(events[c.seq].hash == c.hash) }
             #expect(events.last?.hash == next.hash)
-            let report = try await after.verify(file)
+            let report = try await after.engine.verify(file)
             #expect(report.ok, "crash at op \(n): \(report.failure?.description ?? "")")
             #expect(!(try after.store.segments(file.journalRef).rotating))
             if !ops.crashed {
@@ -278,7 +279,7 @@ import Glibc
         let acked = MultiProcessTests.acks(acks)
         #expect(acked.count == 4 * 120)
         for (seq, hash) in acked { #expect(bySeq[seq] == hash) }
-        #expect(try await reader.verify(file).ok)
+        #expect(try await reader.engine.verify(file).ok)
     }
 
     static func run(_ tool: String, _ args: [String]) throws -> [UInt8] {

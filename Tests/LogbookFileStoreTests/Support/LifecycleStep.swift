@@ -12,9 +12,9 @@ enum LifecycleStep: String, CaseIterable, CustomTestStringConvertible {
     /// EP-TEST with every task finished (T5 waived), brought up to just before this step.
     func prepared(_ name: String) async throws -> (Workspace, PlanFile) {
         let (ws, file) = try await TestSupport.lockedWorkspace(name)
-        let book = try await ws.book(file)
+        let book = try await ws.engine.book(file)
         func submit(_ type: EventType, _ task: String?, _ persona: String, _ data: JSONObject = [:]) async throws {
-            _ = try await book.submit(EventRequest(type: type, task: task, persona: persona, data: data), signer: try ws.signingKey(for: persona))
+            _ = try await book.submit(EventRequest(type: type, task: task, persona: persona, data: data), signer: try await ws.engine.signingKey(for: persona))
         }
         for t in ["T1", "T2", "T3"] {
             try await submit(.started, t, "WORKER")
@@ -23,19 +23,19 @@ enum LifecycleStep: String, CaseIterable, CustomTestStringConvertible {
         try await submit(.started, "T4", "WORKER2")
         try await submit(.done, "T4", "WORKER2")
         try await submit(.waived, "T5", "SUPERVISOR", ["reason": "not needed"])
-        let sup = try ws.signingKey(for: "SUPERVISOR")
-        if self != .validate { _ = try await ws.validate(file, persona: "SUPERVISOR", signer: sup) }
-        if self == .archive { _ = try await ws.freeze(file, persona: "SUPERVISOR", signer: sup) }
+        let sup = try await ws.engine.signingKey(for: "SUPERVISOR")
+        if self != .validate { _ = try await ws.engine.validate(file, persona: "SUPERVISOR", signer: sup) }
+        if self == .archive { _ = try await ws.engine.freeze(file, persona: "SUPERVISOR", signer: sup) }
         return (ws, file)
     }
 
     /// Runs this step as the supervisor.
     func run(_ ws: Workspace, _ file: PlanFile) async throws {
-        let sup = try ws.signingKey(for: "SUPERVISOR")
+        let sup = try await ws.engine.signingKey(for: "SUPERVISOR")
         switch self {
-        case .validate: _ = try await ws.validate(file, persona: "SUPERVISOR", signer: sup)
-        case .freeze: _ = try await ws.freeze(file, persona: "SUPERVISOR", signer: sup)
-        case .archive: _ = try await ws.archive(file, persona: "SUPERVISOR", signer: sup)
+        case .validate: _ = try await ws.engine.validate(file, persona: "SUPERVISOR", signer: sup)
+        case .freeze: _ = try await ws.engine.freeze(file, persona: "SUPERVISOR", signer: sup)
+        case .archive: _ = try await ws.engine.archive(file, persona: "SUPERVISOR", signer: sup)
         }
     }
 }

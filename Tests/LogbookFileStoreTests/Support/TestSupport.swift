@@ -71,13 +71,29 @@ enum TestSupport {
     /// locked plan EP-TEST.
     static func lockedWorkspace(_ name: String = "ws") async throws -> (Workspace, PlanFile) {
         let ws = try Workspace.create(at: tempDirectory(name))
-        try await ws.addPersona("SUPERVISOR", role: .supervisor)
-        try await ws.addPersona("WORKER", role: .worker, archetype: "IMPLEMENTER")
-        try await ws.addPersona("WORKER2", role: .worker, archetype: "IMPLEMENTER")
-        try await ws.addPersona("TESTER_BOT", role: .worker, archetype: "TESTER")
-        _ = try await ws.importPlan(bytes: CanonicalJSON.bytes(planJSON()), name: "plan.json")
-        let (file, _) = try await ws.lockPlan("EP-TEST", persona: "SUPERVISOR", signer: try ws.signingKey(for: "SUPERVISOR"))
+        try await ws.engine.addPersona("SUPERVISOR", role: .supervisor)
+        try await ws.engine.addPersona("WORKER", role: .worker, archetype: "IMPLEMENTER")
+        try await ws.engine.addPersona("WORKER2", role: .worker, archetype: "IMPLEMENTER")
+        try await ws.engine.addPersona("TESTER_BOT", role: .worker, archetype: "TESTER")
+        _ = try await ws.engine.importPlan(bytes: CanonicalJSON.bytes(planJSON()), name: "plan.json")
+        let (file, _) = try await ws.engine.lockPlan("EP-TEST", persona: "SUPERVISOR", signer: try await ws.engine.signingKey(for: "SUPERVISOR"))
         return (ws, file)
+    }
+
+    /// A persona's private key read straight from `keys/<persona>.key` (for synchronous test
+    /// code; workflows get keys from the engine's signer source).
+    static func key(_ ws: Workspace, _ persona: String) throws -> SigningKey {
+        try SigningKey(persona: persona, fileText: String(decoding: bytes(ws.keyPath(persona)), as: UTF8.self))
+    }
+
+    /// Migrates the legacy plan file at `path` through the engine, as `logbook migrate` does.
+    static func migrate(_ ws: Workspace, file path: String, options: LogbookEngine.MigrateOptions) async throws -> MigrationOutcome {
+        try await ws.engine.migrate(bytes: bytes(path), source: (path as NSString).lastPathComponent, options: options)
+    }
+
+    /// personas.json read straight from the folder (for synchronous test code).
+    static func personas(_ ws: Workspace) throws -> PersonaRegistry {
+        try PersonaRegistry(json: JSONParser.parse(bytes(ws.personasPath)))
     }
 
     static func bytes(_ path: String) -> [UInt8] {
