@@ -12,6 +12,10 @@ public struct StoreFinding: Sendable, Hashable, CustomStringConvertible {
         /// A rotated segment or its manifest cannot be used as listed (missing, unreadable, an
         /// unfinished rotation). ``StoreFinding/message`` names the file.
         public static let segment = Kind(rawValue: "segment")
+        /// Complete lines written but not yet known to be durable (a writer between its write and
+        /// its sync, or one that died there; never acknowledged). Readers do not show them until
+        /// a sync covers them: the next writer's, or `logbook recover`'s.
+        public static let unsynced = Kind(rawValue: "unsynced")
     }
 
     public var kind: Kind

@@ -34,7 +34,7 @@ extension LogbookEngine {
         noteReadFailure(readFailure, into: &report)
         try await checkFrozenHead(file, into: &report)
         finishCheckpointCheck(cp, into: &report)
-        for finding in try await journals.findings(ref) where finding.kind == .tornTail {
+        for finding in try await journals.findings(ref) where finding.kind == .tornTail || finding.kind == .unsynced {
             report.warnings.append(finding.message)
         }
         return report

@@ -28,6 +28,22 @@ public protocol FileOps: Sendable {
     func fsType(_ fd: Int32) throws(LogbookError) -> Int64
     /// Sets a file's permission bits (archive makes status files read-only).
     func chmod(_ path: String, _ mode: mode_t) throws(LogbookError)
+    /// Writes all of `bytes` at `offset` (the durable mark, a fixed 32-byte record).
+    func pwriteAll(_ fd: Int32, _ bytes: [UInt8], _ offset: Int64) throws(LogbookError)
+}
+
+extension FileOps {
+    public func pwriteAll(_ fd: Int32, _ bytes: [UInt8], _ offset: Int64) throws(LogbookError) {
+        var at = 0
+        while at < bytes.count {
+            let n = bytes.withUnsafeBytes { b in Glibc.pwrite(fd, b.baseAddress! + at, b.count - at, off_t(offset) + off_t(at)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw osError("pwrite", "fd \(fd)")
+            }
+            at += n
+        }
+    }
 }
 
 extension FileOps {

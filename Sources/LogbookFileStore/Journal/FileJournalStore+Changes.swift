@@ -13,7 +13,8 @@ import Synchronization
 extension FileJournalStore {
     public func changes(_ ref: JournalRef) -> AsyncStream<JournalHead> {
         let (stream, continuation) = AsyncStream<JournalHead>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        guard access(journalPath(ref), F_OK) == 0, let watch = JournalWatch(path: journalPath(ref)) else {
+        _ = try? handle(ref)  // creates the durable mark, so it can be watched
+        guard access(journalPath(ref), F_OK) == 0, let watch = JournalWatch(paths: [journalPath(ref), durableMarkPath(ref)]) else {
             continuation.finish()
             return stream
         }
@@ -65,7 +66,9 @@ final class JournalWatch: Sendable {
     /// signal without it.
     static let pollMilliseconds: (inotify: Int32, polling: Int32) = (1000, 50)
 
-    init?(path: String) {
+    /// Watches every one of `paths` (the journal and its durable mark: a line becomes visible
+    /// when the mark moves, after the write).
+    init?(paths: [String]) {
         var p: [Int32] = [-1, -1]
         guard pipe(&p) == 0 else { return nil }
         for fd in p {
@@ -75,9 +78,11 @@ final class JournalWatch: Sendable {
         wakeRead = p[0]
         wakeWrite = p[1]
         var fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if fd >= 0, inotify_add_watch(fd, path, UInt32(IN_MODIFY) | UInt32(IN_ATTRIB) | UInt32(IN_CLOSE_WRITE)) < 0 {
-            close(fd)
-            fd = -1
+        for path in paths where fd >= 0 {
+            if inotify_add_watch(fd, path, UInt32(IN_MODIFY) | UInt32(IN_ATTRIB) | UInt32(IN_CLOSE_WRITE)) < 0 {
+                close(fd)
+                fd = -1
+            }
         }
         inotifyFD = fd
     }

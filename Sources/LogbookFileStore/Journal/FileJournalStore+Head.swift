@@ -13,9 +13,9 @@ extension FileJournalStore {
     }
 
     func headNow(_ ref: JournalRef) throws -> JournalHead? {
-        try shared(ref) { h, m, size in
-            let base = m.liveBase(liveSize: size)
-            let end = try completeEnd(h, size: size)
+        try shared(ref) { h, m, live in
+            let base = live.base
+            let end = live.durable
             guard end > 0 else {
                 guard let last = m.segments.last, base == last.end else { return nil }
                 return JournalHead(seq: last.lastSeq, hash: last.lastHash, end: last.end)
@@ -34,9 +34,10 @@ extension FileJournalStore {
     }
 
     func lineNow(atSeq seq: Int, hint: Int64?, _ ref: JournalRef) throws -> JournalLine? {
-        try shared(ref) { h, m, size in
-            let base = m.liveBase(liveSize: size)
-            let end = try completeEnd(h, size: size)
+        try shared(ref) { h, m, live in
+            let base = live.base
+            let end = live.durable
+            let size = live.durable
             if let hint, hint > base, hint - base <= end {
                 let at = hint - base
                 if try readRange(h.fd, from: at - 1, count: 1) == [0x0A] {
@@ -48,7 +49,7 @@ extension FileJournalStore {
             if let seg = m.segments.first(where: { $0.firstSeq <= seq && seq <= $0.lastSeq }), seg.end <= base {
                 var at = seg.start
                 while at < seg.end {
-                    let batch = try lines(ref, h, m, from: at, limit: 1 << 20, liveSize: size).lines
+                    let batch = try lines(ref, h, m, from: at, limit: 1 << 20, liveSize: size, base: base).lines
                     guard let last = batch.last else { return nil }
                     for l in batch where l.end <= seg.end && JournalHead.seq(l.bytes) == seq { return l }
                     at = last.end

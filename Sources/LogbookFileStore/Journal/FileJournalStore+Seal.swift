@@ -79,6 +79,11 @@ extension FileJournalStore {
             out.append(StoreFinding(.segment, "\(Paths.fileName(of: manifestPath(ref))) cannot be used: \((error as? LogbookError)?.message ?? "\(error)")"))
             return out
         }
+        let complete = try completeEnd(h, size: size)
+        let durable = max(0, (try readMark(h)?.end ?? 0) - m.liveBase(liveSize: size))
+        if durable < complete {
+            out.append(StoreFinding(.unsynced, bytes: Int(complete - durable), "\(complete - durable) bytes of complete lines at offset \(durable) of \(Paths.fileName(of: h.path)) are not yet known to be durable (a writer between its write and its sync, or one that died there; never acknowledged); they are shown once a sync covers them: the next writer's, or `logbook recover`'s"))
+        }
         if m.rotating {
             out.append(StoreFinding(.segment, "a rotation into \(m.segments.last?.file ?? "a segment") is unfinished; the next writer or `logbook recover` finishes it"))
         }

@@ -9,12 +9,14 @@ import Synchronization
 ///
 /// - Exclusion: `flock(LOCK_EX)` on the journal file between processes, plus a mutex between
 ///   tasks of one process.
-/// - Durability: the lines are written and `fdatasync`ed under the lock; the call returns only
-///   after the sync succeeded. ``StatusBook`` batches the events of one process into one append
-///   (group commit).
-/// - Durable reads: readers take `LOCK_SH` on a second descriptor while they read the size and
-///   the lines, so they wait for a writer's write + sync and never see a line whose sync has not
-///   completed; a line whose sync failed is cut under the lock before anyone can read it.
+/// - Durability: the lines are written under the lock, the lock is released, the file is
+///   `fdatasync`ed, and the call returns only after the sync succeeded and the journal's durable
+///   mark (``DurableMark``, `.exec_status_<g>.durable`) covers the lines. Writers in other
+///   processes write while one syncs, so concurrent processes share the disk's flushes;
+///   ``StatusBook`` batches the events of one process into one append (group commit).
+/// - Durable reads: readers take `LOCK_SH` on a second descriptor and show lines up to the
+///   durable mark only, so they never see a line whose sync has not completed; a failed sync
+///   cuts everything past the mark (none of it was acknowledged) before anyone can read it.
 /// - Blocking calls (flock, pread, write, fdatasync) run on NIO's blocking thread pool
 ///   (``Blocking``), never on Swift's cooperative threads; `build` runs there too, under the lock.
 /// - Recovery: a partial last line can only come from a writer that died mid-write (writers hold
@@ -44,22 +46,31 @@ public final class FileJournalStore: JournalStore {
     /// unlock still using the handle keeps using these descriptors, never a number the system
     /// has meanwhile given to another file.
     final class Handle: Sendable {
+        let ref: JournalRef
         let fd: Int32
         /// A second description of the same file: readers take `LOCK_SH` on it.
         let readFD: Int32
+        /// The durable mark (``DurableMark``) and the journal file's inode it must name.
+        let markFD: Int32
+        let inode: UInt64
+        let markReady = Atomic<Bool>(false)
         let path: String
         let ops: any FileOps
         let exclusive = Mutex<Void>(())
         let segments = Mutex<SegmentCache>(SegmentCache())
-        init(fd: Int32, readFD: Int32, path: String, ops: any FileOps) {
+        init(ref: JournalRef, fd: Int32, readFD: Int32, markFD: Int32, inode: UInt64, path: String, ops: any FileOps) {
+            self.ref = ref
             self.fd = fd
             self.readFD = readFD
+            self.markFD = markFD
+            self.inode = inode
             self.path = path
             self.ops = ops
         }
         deinit {
             ops.close(fd)
             ops.close(readFD)
+            ops.close(markFD)
         }
     }
 
@@ -100,13 +111,32 @@ public final class FileJournalStore: JournalStore {
             ops.close(fd)
             throw error
         }
-        let h = Handle(fd: fd, readFD: readFD, path: path, ops: ops)
-        // A handle that lost the race is released here, closing its own descriptors.
-        return handles.withLock { hs in
-            if let existing = hs[ref] { return existing }
-            hs[ref] = h
-            return h
+        let markFD: Int32
+        do throws(LogbookError) { markFD = try ops.openRegular(durableMarkPath(ref), O_RDWR | O_CREAT, 0o644) } catch {
+            ops.close(fd)
+            ops.close(readFD)
+            throw error
         }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = osError("fstat", path)
+            for d in [fd, readFD, markFD] { ops.close(d) }
+            throw e
+        }
+        let fresh = Handle(ref: ref, fd: fd, readFD: readFD, markFD: markFD, inode: UInt64(st.st_ino), path: path, ops: ops)
+        // A handle that lost the race is released here, closing its own descriptors.
+        let h = handles.withLock { hs in
+            if let existing = hs[ref] { return existing }
+            hs[ref] = fresh
+            return fresh
+        }
+        if !h.markReady.load(ordering: .acquiring) {
+            do { try prepareMark(h) } catch {
+                poison(ref, h)
+                throw (error as? LogbookError) ?? LogbookError(.io, "\(Paths.fileName(of: path)): \(error)", plan: ref.planID)
+            }
+        }
+        return h
     }
 
     /// Forgets a handle after a failed sync: the next use reopens and re-reads the file. Its
@@ -130,18 +160,31 @@ public final class FileJournalStore: JournalStore {
         try await Blocking.run { [self] in try readDurable(ref, from: cursor, limit: limit) }
     }
 
-    /// Durable lines from `cursor`: under `LOCK_SH`, so no writer is between its write and its sync.
+    /// Durable lines from `cursor`: up to the durable mark, read under `LOCK_SH`.
     func readDurable(_ ref: JournalRef, from cursor: Int64, limit: Int) throws -> [JournalLine] {
-        try shared(ref) { h, m, size in try lines(ref, h, m, from: cursor, limit: limit, liveSize: size).lines }
+        try shared(ref) { h, m, live in try lines(ref, h, m, from: cursor, limit: limit, liveSize: live.durable, base: live.base).lines }
     }
 
-    /// Runs `body` holding `LOCK_SH` on the journal, with the manifest and the live file's size:
-    /// everything up to that size is durable (writers hold `LOCK_EX` across write and sync).
-    func shared<T>(_ ref: JournalRef, _ body: (Handle, SegmentManifest, Int64) throws -> T) throws -> T {
+    /// The live file as a reader sees it: where it starts in the journal's text, its size, and
+    /// how much of it is durable (up to the durable mark, at most its complete lines).
+    struct LiveView {
+        var base: Int64
+        var size: Int64
+        var durable: Int64
+    }
+
+    /// Runs `body` holding `LOCK_SH` on the journal, with the manifest and the live file's view:
+    /// everything up to `durable` is durable (the mark is raised only after a sync succeeded).
+    func shared<T>(_ ref: JournalRef, _ body: (Handle, SegmentManifest, LiveView) throws -> T) throws -> T {
         let h = try handle(ref)
         try ops.flock(h.readFD, LOCK_SH)
         defer { try? ops.flock(h.readFD, LOCK_UN) }
-        return try body(h, try manifest(ref, h), try ops.size(h.fd))
+        let m = try manifest(ref, h)
+        let size = try ops.size(h.fd)
+        let base = m.liveBase(liveSize: size)
+        let markEnd = try readMark(h)?.end ?? 0
+        let durable = min(try completeEnd(h, size: size), max(0, markEnd - base))
+        return try body(h, m, LiveView(base: base, size: size, durable: durable))
     }
 
     /// Complete lines of the live file from `cursor` (an offset in the journal's text, where the
@@ -178,14 +221,16 @@ public final class FileJournalStore: JournalStore {
         return end
     }
 
-    /// Writes and syncs under the lock (see the type's documentation); returns the end.
+    /// Writes under the lock, syncs outside it, then raises the durable mark (see the type's
+    /// documentation); returns the end.
     func appendDurably(_ ref: JournalRef, from cursor: Int64, _ build: ([JournalLine]) throws -> [[UInt8]]) throws -> Int64 {
         let h = try handle(ref)
-        return try h.exclusive.withLock { _ in
+        let written = try h.exclusive.withLock { _ throws -> (start: Int64, end: Int64, generation: UInt64)? in
             try ops.flock(h.fd, LOCK_EX)
             defer { try? ops.flock(h.fd, LOCK_UN) }
             var m = try finishRotation(ref, h, try manifest(ref, h))
             var size = try ops.size(h.fd)
+            let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
             let (newer, partial) = try lines(ref, h, m, from: cursor, limit: Int.max, liveSize: size)
             if !partial.isEmpty {
                 size = try cutTornTail(h, partial: partial, size: size)
@@ -197,7 +242,7 @@ public final class FileJournalStore: JournalStore {
             let base = m.liveBase(liveSize: size)
             // `build` first: the writer's own refusal (the plan is ARCHIVED) says more than ours.
             let add = try build(newer)
-            if add.isEmpty { return base + size }
+            if add.isEmpty { return nil }
             guard !m.sealed else {
                 throw LogbookError(.locked, "the journal of \(ref) is sealed (the plan is archived); nothing was written", plan: ref.planID)
             }
@@ -213,18 +258,62 @@ public final class FileJournalStore: JournalStore {
                 e.message += "; the events were not written and nothing was acknowledged"
                 throw e
             }
-            do throws(LogbookError) { try ops.fdatasync(h.fd) } catch {
-                // Never retried into a success (the kernel may have dropped the dirty pages). The
-                // bytes are cut before the lock is released, so no reader ever sees them; the
-                // handle is dropped so the next call reopens and re-reads the file.
-                let cut = (try? ops.ftruncate(h.fd, size)) != nil
-                poison(ref, h)
-                if !cut {
-                    logger.critical("could not cut \(bytes.count) unsynced bytes at offset \(size) of \(Paths.fileName(of: h.path)) after a failed fdatasync; a reader may see those events, which a crash can still lose")
-                }
-                throw LogbookError.indeterminate(Paths.fileName(of: h.path), error.message, plan: ref.planID)
+            // What this call folds but did not write may not be durable yet: the sync below covers
+            // it too (one file), and a book keeps it only once that sync succeeded.
+            return (base + size, base + size + Int64(bytes.count), mark.generation)
+        }
+        guard let written else {
+            // Nothing to write: the end the caller has read to is durable only up to the mark.
+            return try shared(ref) { _, _, live in live.base + live.durable }
+        }
+        do throws(LogbookError) { try ops.fdatasync(h.fd) } catch {
+            // Never retried into a success (the kernel may have dropped the dirty pages): every
+            // line past the durable mark is cut (none was acknowledged) and the generation moves
+            // on, so no reader sees them and their writers report them as not done.
+            cutToMark(ref, h, after: written.start, bytes: Int(written.end - written.start))
+            throw LogbookError.indeterminate(Paths.fileName(of: h.path), error.message, plan: ref.planID)
+        }
+        try h.exclusive.withLock { _ in
+            try ops.flock(h.fd, LOCK_EX)
+            defer { try? ops.flock(h.fd, LOCK_UN) }
+            let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
+            guard mark.generation == written.generation else {
+                throw LogbookError.indeterminate(Paths.fileName(of: h.path), "another writer's sync failed after these events were written, and the journal was cut back to its durable end", plan: ref.planID)
             }
-            return base + size + Int64(bytes.count)
+            if mark.end < written.end {
+                do { try writeMark(h, DurableMark(generation: mark.generation, end: written.end)) } catch {
+                    // The lines are durable but readers cannot see them yet: the next process to
+                    // open the journal (or the next writer) raises the mark.
+                    poison(ref, h)
+                    throw LogbookError.indeterminate(Paths.fileName(of: h.path), "the events are durable but the durable mark could not be raised: \(error)", plan: ref.planID)
+                }
+            }
+        }
+        return written.end
+    }
+
+    /// After a failed sync: cuts the live file back to the durable mark and moves the
+    /// generation on, under the exclusive lock; the handle is dropped so the next call reopens
+    /// and re-reads the file.
+    func cutToMark(_ ref: JournalRef, _ h: Handle, after start: Int64, bytes: Int) {
+        let cut: Bool = h.exclusive.withLock { _ in
+            do {
+                try ops.flock(h.fd, LOCK_EX)
+                defer { try? ops.flock(h.fd, LOCK_UN) }
+                let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
+                let size = try ops.size(h.fd)
+                let base = try manifest(ref, h).liveBase(liveSize: size)
+                let keep = max(0, mark.end - base)
+                if keep < size { try ops.ftruncate(h.fd, keep) }
+                try writeMark(h, DurableMark(generation: mark.generation &+ 1, end: mark.end))
+                return true
+            } catch {
+                return false
+            }
+        }
+        poison(ref, h)
+        if !cut {
+            logger.critical("could not cut \(bytes) unsynced bytes at offset \(start) of \(Paths.fileName(of: h.path)) after a failed fdatasync; a later writer's sync may make them durable, but they were never acknowledged")
         }
     }
 
@@ -247,7 +336,9 @@ public final class FileJournalStore: JournalStore {
         return keep
     }
 
-    /// Cuts a torn tail now (the `recover` command); returns the bytes removed (0 if none).
+    /// Cuts a torn tail now (the `recover` command) and syncs complete lines past the durable
+    /// mark (a writer died between its write and its sync) so readers see them; returns the bytes
+    /// cut (0 if none).
     public func recover(_ ref: JournalRef) throws -> Int {
         let h = try handle(ref)
         return try h.exclusive.withLock { _ throws -> Int in
@@ -262,9 +353,15 @@ public final class FileJournalStore: JournalStore {
                 // loss, say). Cut from the last newline, wherever it is, not just the window.
                 (_, partial) = try readLines(h, from: size - Int64(try tornTailBytes(ref)), limit: Int.max, upTo: size)
             }
-            guard !partial.isEmpty else { return 0 }
             // `partial` is what follows the last newline (or the whole window if none): cut only that.
-            _ = try cutTornTail(h, partial: partial, size: size)
+            let kept = partial.isEmpty ? size : try cutTornTail(h, partial: partial, size: size)
+            // Complete lines past the durable mark (a writer died between its write and its sync)
+            // are synced now and shown: recover leaves a journal whose every line readers see.
+            let base = try manifest(ref, h).liveBase(liveSize: kept)
+            if (try readMark(h)?.end ?? 0) < base + kept {
+                do throws(LogbookError) { try ops.fdatasync(h.fd) } catch { throw error.on(h.path) }
+                try raiseMark(h, to: base + kept)
+            }
             return partial.count
         }
     }

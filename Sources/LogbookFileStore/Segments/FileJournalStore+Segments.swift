@@ -52,9 +52,12 @@ extension FileJournalStore {
 
     /// Complete lines of the journal's text from `cursor`: segments first, then the live file
     /// (`liveSize` bytes); and the live file's trailing partial line, if any.
+    ///
+    /// - Parameter base: where the live file starts, when the caller measured it on the whole
+    ///   live file but reads only its first `liveSize` bytes (a reader stopping at the durable mark).
     func lines(_ ref: JournalRef, _ h: Handle, _ m: SegmentManifest, from cursor: Int64, limit: Int,
-               liveSize: Int64) throws -> (lines: [JournalLine], partial: [UInt8]) {
-        let base = m.liveBase(liveSize: liveSize)
+               liveSize: Int64, base knownBase: Int64? = nil) throws -> (lines: [JournalLine], partial: [UInt8]) {
+        let base = knownBase ?? m.liveBase(liveSize: liveSize)
         var out: [JournalLine] = []
         var at = cursor
         var total = 0
