@@ -139,6 +139,16 @@ public final class FileJournalStore: JournalStore {
         return h
     }
 
+    /// ``handle(_:)``, but a handle whose durable mark no longer names its file (the journal was
+    /// replaced under this process: a restore, a test, a rewrite by hand) is dropped and the
+    /// journal opened afresh, which rebuilds the mark for the file now there.
+    func currentHandle(_ ref: JournalRef) throws -> Handle {
+        let h = try handle(ref)
+        if (try? readMark(h)) ?? nil != nil { return h }
+        poison(ref, h)
+        return try handle(ref)
+    }
+
     /// Forgets a handle after a failed sync: the next use reopens and re-reads the file. Its
     /// descriptors close when the last task still using it is done (``Handle``'s `deinit`).
     func poison(_ ref: JournalRef, _ h: Handle) {
@@ -176,7 +186,7 @@ public final class FileJournalStore: JournalStore {
     /// Runs `body` holding `LOCK_SH` on the journal, with the manifest and the live file's view:
     /// everything up to `durable` is durable (the mark is raised only after a sync succeeded).
     func shared<T>(_ ref: JournalRef, _ body: (Handle, SegmentManifest, LiveView) throws -> T) throws -> T {
-        let h = try handle(ref)
+        let h = try currentHandle(ref)
         try ops.flock(h.readFD, LOCK_SH)
         defer { try? ops.flock(h.readFD, LOCK_UN) }
         let m = try manifest(ref, h)
@@ -224,7 +234,7 @@ public final class FileJournalStore: JournalStore {
     /// Writes under the lock, syncs outside it, then raises the durable mark (see the type's
     /// documentation); returns the end.
     func appendDurably(_ ref: JournalRef, from cursor: Int64, _ build: ([JournalLine]) throws -> [[UInt8]]) throws -> Int64 {
-        let h = try handle(ref)
+        let h = try currentHandle(ref)
         let written = try h.exclusive.withLock { _ throws -> (start: Int64, end: Int64, generation: UInt64)? in
             try ops.flock(h.fd, LOCK_EX)
             defer { try? ops.flock(h.fd, LOCK_UN) }

@@ -56,14 +56,16 @@ struct CLIFixture: Sendable {
 
 /// The bytes of every regular file in a workspace (and its keys/), to prove a refused command
 /// wrote nothing. Lock files (`.workspace.lock`, `.exec_status_<g>.snapshot.lock`) are left out:
-/// they are empty and exist only to be locked.
+/// they are empty and exist only to be locked. So is the durable mark (`.exec_status_<g>.durable`):
+/// a cache of how far the journal is synced, which a process that opens a journal rewritten
+/// behind its back rebuilds (docs/FORMAT.md §4).
 struct WorkspaceBytes: Equatable, CustomStringConvertible {
     var files: [String: [UInt8]]
 
     init(_ root: String) {
         var files: [String: [UInt8]] = [:]
         for dir in [root, root + "/keys"] {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where !name.hasSuffix(".lock") {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where !name.hasSuffix(".lock") && !name.hasSuffix(".durable") {
                 let path = dir + "/" + name
                 var isDir: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
