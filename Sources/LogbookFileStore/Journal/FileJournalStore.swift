@@ -235,7 +235,7 @@ public final class FileJournalStore: JournalStore {
     /// documentation); returns the end.
     func appendDurably(_ ref: JournalRef, from cursor: Int64, _ build: ([JournalLine]) throws -> [[UInt8]]) throws -> Int64 {
         let h = try currentHandle(ref)
-        let written = try h.exclusive.withLock { _ throws -> (start: Int64, end: Int64, generation: UInt64)? in
+        let written = try h.exclusive.withLock { _ throws -> (start: Int64, end: Int64, generation: UInt64, durable: Int64) in
             try ops.flock(h.fd, LOCK_EX)
             defer { try? ops.flock(h.fd, LOCK_UN) }
             var m = try finishRotation(ref, h, try manifest(ref, h))
@@ -252,7 +252,10 @@ public final class FileJournalStore: JournalStore {
             let base = m.liveBase(liveSize: size)
             // `build` first: the writer's own refusal (the plan is ARCHIVED) says more than ours.
             let add = try build(newer)
-            if add.isEmpty { return nil }
+            // Nothing to write: what `build` folded must still be durable before the caller
+            // keeps it (a line of a writer between its write and its sync), so it is synced below
+            // unless the mark covers it already.
+            if add.isEmpty { return (base + size, base + size, mark.generation, mark.end) }
             guard !m.sealed else {
                 throw LogbookError(.locked, "the journal of \(ref) is sealed (the plan is archived); nothing was written", plan: ref.planID)
             }
@@ -270,12 +273,9 @@ public final class FileJournalStore: JournalStore {
             }
             // What this call folds but did not write may not be durable yet: the sync below covers
             // it too (one file), and a book keeps it only once that sync succeeded.
-            return (base + size, base + size + Int64(bytes.count), mark.generation)
+            return (base + size, base + size + Int64(bytes.count), mark.generation, mark.end)
         }
-        guard let written else {
-            // Nothing to write: the end the caller has read to is durable only up to the mark.
-            return try shared(ref) { _, _, live in live.base + live.durable }
-        }
+        if written.end <= written.durable { return written.end }
         do throws(LogbookError) { try ops.fdatasync(h.fd) } catch {
             // Never retried into a success (the kernel may have dropped the dirty pages): every
             // line past the durable mark is cut (none was acknowledged) and the generation moves
