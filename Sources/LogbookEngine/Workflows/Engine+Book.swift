@@ -44,8 +44,17 @@ extension LogbookEngine {
         let registryKeys = try await catalog.loadPersonas().keysByID
         let catalog = self.catalog
         let logger = self.logger
+        // The hook must not hold this engine: the engine's registry holds the book, and a cycle
+        // would keep every engine, its store and its descriptors alive for the whole process.
+        let storage = self.storage
+        let engineOptions = self.options
+        let afterCommit: @Sendable ([SigningKey]) async -> Void = { signers in
+            guard let witness = storage.journals as? any RotationWitnessing,
+                  witness.rotationAwaitingCheckpoint(file.journalRef) != nil else { return }
+            await LogbookEngine(storage: storage, options: engineOptions, logger: logger).signRotationCheckpoint(file, signers: signers)
+        }
         let options = StatusBook.Options(snapshotInterval: o.snapshotInterval, now: o.now, currentG: { try catalog.currentG() },
-                                         afterCommit: { [self] signers in await signRotationCheckpoint(file, signers: signers) },
+                                         afterCommit: afterCommit,
                                          verifyKeys: o.verifySignatures ? registryKeys : nil, snapshotMaxAge: o.snapshotMaxAge,
                                          warn: { message in logger.warning("\(message)") }, lineKeys: registryKeys)
         return try await StatusBook.open(store: journals, ref: file.journalRef, plan: spec, options: options, genesis: genesis)
