@@ -144,7 +144,7 @@ public final class FileJournalStore: JournalStore {
     /// journal opened afresh, which rebuilds the mark for the file now there.
     func currentHandle(_ ref: JournalRef) throws -> Handle {
         let h = try handle(ref)
-        if (try? readMark(h)) ?? nil != nil { return h }
+        if (try? readMark(h)) != nil { return h }
         poison(ref, h)
         return try handle(ref)
     }
