@@ -22,12 +22,6 @@ extension FileJournalStore {
         }
     }
 
-    /// ``seal(_:)`` now, returning the manifest (archive lists the segment files it makes
-    /// read-only). Blocks the calling thread: async callers use ``seal(_:)`` and ``segments(_:)``.
-    public func sealLive(_ ref: JournalRef) throws -> SegmentManifest {
-        try sealNow(ref)
-    }
-
     func sealNow(_ ref: JournalRef) throws -> SegmentManifest {
         let h = try handle(ref)
         return try h.exclusive.withLock { _ throws -> SegmentManifest in

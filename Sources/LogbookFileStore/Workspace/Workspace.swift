@@ -91,16 +91,4 @@ public struct Workspace: Sendable {
     func readFile(_ path: String) throws -> [UInt8] {
         try store.readWhole(path)
     }
-
-    func fileName(_ path: String) -> String { Paths.fileName(of: path) }
-
-    /// Runs `body` holding the workspace lock (`.workspace.lock`), which serialises workspace-level
-    /// acts (g advances, persona and plan changes) between processes.
-    func withWorkspaceLock<T>(_ body: () async throws -> T) async throws -> T {
-        let fd = try ops.openRegular(root + "/.workspace.lock", O_RDWR | O_CREAT, 0o644)
-        defer { ops.close(fd) }
-        try ops.flock(fd, LOCK_EX)
-        defer { try? ops.flock(fd, LOCK_UN) }
-        return try await body()
-    }
 }
