@@ -72,21 +72,20 @@ extension FileJournalStore {
             defer { try? ops.flock(h.fd, LOCK_UN) }
             let size = try ops.size(h.fd)
             let m = try manifest(h.ref, h)
-            let complete = m.liveBase(liveSize: size) + (try completeEnd(h, size: size))
-            let mark = try readMark(h)
-            if mark == nil || mark!.end < complete {
-                if complete > (mark?.end ?? 0) {
-                    do throws(LogbookError) { try ops.fdatasync(h.fd) } catch { throw error.on(h.path) }
-                }
-                try writeMark(h, DurableMark(generation: mark?.generation ?? 0, end: max(complete, mark?.end ?? 0)))
-            }
+            try coverCompleteLines(h, upTo: m.liveBase(liveSize: size) + (try completeEnd(h, size: size)))
             h.markReady.store(true, ordering: .releasing)
         }
     }
 
-    /// Raises the mark to `end` (never lowers it); for a writer holding the exclusive lock.
-    func raiseMark(_ h: Handle, to end: Int64) throws {
-        let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
-        if mark.end < end { try writeMark(h, DurableMark(generation: mark.generation, end: end)) }
+    /// Makes the mark cover every complete line up to `complete` (a position in the journal's
+    /// text), syncing the journal first if the mark is behind it; writes a missing or foreign
+    /// mark afresh. For a caller holding the exclusive lock (handle preparation, `recover`).
+    func coverCompleteLines(_ h: Handle, upTo complete: Int64) throws {
+        let mark = try readMark(h)
+        if let mark, mark.end >= complete { return }
+        if complete > (mark?.end ?? 0) {
+            do throws(LogbookError) { try ops.fdatasync(h.fd) } catch { throw error.on(h.path) }
+        }
+        try writeMark(h, DurableMark(generation: mark?.generation ?? 0, end: complete))
     }
 }

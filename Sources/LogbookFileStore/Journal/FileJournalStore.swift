@@ -139,16 +139,6 @@ public final class FileJournalStore: JournalStore {
         return h
     }
 
-    /// ``handle(_:)``, but a handle whose durable mark no longer names its file (the journal was
-    /// replaced under this process: a restore, a test, a rewrite by hand) is dropped and the
-    /// journal opened afresh, which rebuilds the mark for the file now there.
-    func currentHandle(_ ref: JournalRef) throws -> Handle {
-        let h = try handle(ref)
-        if (try? readMark(h)) != nil { return h }
-        poison(ref, h)
-        return try handle(ref)
-    }
-
     /// Forgets a handle after a failed sync: the next use reopens and re-reads the file. Its
     /// descriptors close when the last task still using it is done (``Handle``'s `deinit`).
     func poison(_ ref: JournalRef, _ h: Handle) {
@@ -185,15 +175,28 @@ public final class FileJournalStore: JournalStore {
 
     /// Runs `body` holding `LOCK_SH` on the journal, with the manifest and the live file's view:
     /// everything up to `durable` is durable (the mark is raised only after a sync succeeded).
+    ///
+    /// A handle whose mark no longer names its file (the journal was replaced under this process:
+    /// a restore, a test, a rewrite by hand) is dropped, after the lock is released, and the
+    /// journal opened afresh, which rebuilds the mark for the file now there.
     func shared<T>(_ ref: JournalRef, _ body: (Handle, SegmentManifest, LiveView) throws -> T) throws -> T {
-        let h = try currentHandle(ref)
+        let h = try handle(ref)
+        if let result = try sharedOnce(ref, h, requireMark: true, body) { return result }
+        poison(ref, h)
+        return try sharedOnce(ref, try handle(ref), requireMark: false, body)!
+    }
+
+    /// One ``shared(_:_:)`` pass; nil when `requireMark` and the mark is not this file's.
+    private func sharedOnce<T>(_ ref: JournalRef, _ h: Handle, requireMark: Bool,
+                               _ body: (Handle, SegmentManifest, LiveView) throws -> T) throws -> T? {
         try ops.flock(h.readFD, LOCK_SH)
         defer { try? ops.flock(h.readFD, LOCK_UN) }
+        let mark = try readMark(h)
+        if mark == nil, requireMark { return nil }
         let m = try manifest(ref, h)
         let size = try ops.size(h.fd)
         let base = m.liveBase(liveSize: size)
-        let markEnd = try readMark(h)?.end ?? 0
-        let durable = min(try completeEnd(h, size: size), max(0, markEnd - base))
+        let durable = min(try completeEnd(h, size: size), max(0, (mark?.end ?? 0) - base))
         return try body(h, m, LiveView(base: base, size: size, durable: durable))
     }
 
@@ -234,47 +237,15 @@ public final class FileJournalStore: JournalStore {
     /// Writes under the lock, syncs outside it, then raises the durable mark (see the type's
     /// documentation); returns the end.
     func appendDurably(_ ref: JournalRef, from cursor: Int64, _ build: ([JournalLine]) throws -> [[UInt8]]) throws -> Int64 {
-        let h = try currentHandle(ref)
-        let written = try h.exclusive.withLock { _ throws -> (start: Int64, end: Int64, generation: UInt64, durable: Int64) in
-            try ops.flock(h.fd, LOCK_EX)
-            defer { try? ops.flock(h.fd, LOCK_UN) }
-            var m = try finishRotation(ref, h, try manifest(ref, h))
-            var size = try ops.size(h.fd)
-            let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
-            let (newer, partial) = try lines(ref, h, m, from: cursor, limit: Int.max, liveSize: size)
-            if !partial.isEmpty {
-                size = try cutTornTail(h, partial: partial, size: size)
-            }
-            if size >= rotateBytes {
-                m = try rotate(ref, h, m, liveSize: size)
-                size = try ops.size(h.fd)
-            }
-            let base = m.liveBase(liveSize: size)
-            // `build` first: the writer's own refusal (the plan is ARCHIVED) says more than ours.
-            let add = try build(newer)
-            // Nothing to write: what `build` folded must still be durable before the caller
-            // keeps it (a line of a writer between its write and its sync), so it is synced below
-            // unless the mark covers it already.
-            if add.isEmpty { return (base + size, base + size, mark.generation, mark.end) }
-            guard !m.sealed else {
-                throw LogbookError(.locked, "the journal of \(ref) is sealed (the plan is archived); nothing was written", plan: ref.planID)
-            }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(add.reduce(0) { $0 + $1.count })
-            for l in add { bytes.append(contentsOf: l) }
-            do throws(LogbookError) {
-                try AtomicFile(ops: ops).writeAll(h.fd, bytes)
-            } catch {
-                // A short or failed write leaves a partial tail: cut it now, while we hold the lock.
-                if (try? ops.ftruncate(h.fd, size)) == nil { poison(ref, h) }
-                var e = error.on(h.path)
-                e.message += "; the events were not written and nothing was acknowledged"
-                throw e
-            }
-            // What this call folds but did not write may not be durable yet: the sync below covers
-            // it too (one file), and a book keeps it only once that sync succeeded.
-            return (base + size, base + size + Int64(bytes.count), mark.generation, mark.end)
+        var h = try handle(ref)
+        var found = try writeLocked(ref, h, from: cursor, requireMark: true, build)
+        if found == nil {
+            // The mark is not this handle's file's: the journal was replaced under this process.
+            poison(ref, h)
+            h = try handle(ref)
+            found = try writeLocked(ref, h, from: cursor, requireMark: false, build)
         }
+        let written = found!
         if written.end <= written.durable { return written.end }
         do throws(LogbookError) { try ops.fdatasync(h.fd) } catch {
             // Never retried into a success (the kernel may have dropped the dirty pages): every
@@ -300,6 +271,63 @@ public final class FileJournalStore: JournalStore {
             }
         }
         return written.end
+    }
+
+    /// What the locked part of an append wrote: where its lines start and end in the journal's
+    /// text, and the mark's generation and end when it began.
+    struct Written {
+        var start: Int64
+        var end: Int64
+        var generation: UInt64
+        var durable: Int64
+    }
+
+    /// The part of an append under the exclusive lock: fold, cut a torn tail, rotate, build,
+    /// write. Nil (nothing done) when `requireMark` and the mark is not this handle's file's.
+    private func writeLocked(_ ref: JournalRef, _ h: Handle, from cursor: Int64, requireMark: Bool,
+                             _ build: ([JournalLine]) throws -> [[UInt8]]) throws -> Written? {
+        try h.exclusive.withLock { _ throws -> Written? in
+            try ops.flock(h.fd, LOCK_EX)
+            defer { try? ops.flock(h.fd, LOCK_UN) }
+            let found = try readMark(h)
+            if found == nil, requireMark { return nil }
+            let mark = found ?? DurableMark(generation: 0, end: 0)
+            var m = try finishRotation(ref, h, try manifest(ref, h))
+            var size = try ops.size(h.fd)
+            let (newer, partial) = try lines(ref, h, m, from: cursor, limit: Int.max, liveSize: size)
+            if !partial.isEmpty {
+                size = try cutTornTail(h, partial: partial, size: size)
+            }
+            if size >= rotateBytes {
+                m = try rotate(ref, h, m, liveSize: size)
+                size = try ops.size(h.fd)
+            }
+            let base = m.liveBase(liveSize: size)
+            // `build` first: the writer's own refusal (the plan is ARCHIVED) says more than ours.
+            let add = try build(newer)
+            // Nothing to write: what `build` folded must still be durable before the caller
+            // keeps it (a line of a writer between its write and its sync), so it is synced below
+            // unless the mark covers it already.
+            if add.isEmpty { return Written(start: base + size, end: base + size, generation: mark.generation, durable: mark.end) }
+            guard !m.sealed else {
+                throw LogbookError(.locked, "the journal of \(ref) is sealed (the plan is archived); nothing was written", plan: ref.planID)
+            }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(add.reduce(0) { $0 + $1.count })
+            for l in add { bytes.append(contentsOf: l) }
+            do throws(LogbookError) {
+                try AtomicFile(ops: ops).writeAll(h.fd, bytes)
+            } catch {
+                // A short or failed write leaves a partial tail: cut it now, while we hold the lock.
+                if (try? ops.ftruncate(h.fd, size)) == nil { poison(ref, h) }
+                var e = error.on(h.path)
+                e.message += "; the events were not written and nothing was acknowledged"
+                throw e
+            }
+            // What this call folds but did not write may not be durable yet: the sync below covers
+            // it too (one file), and a book keeps it only once that sync succeeded.
+            return Written(start: base + size, end: base + size + Int64(bytes.count), generation: mark.generation, durable: mark.end)
+        }
     }
 
     /// After a failed sync: cuts the live file back to the durable mark and moves the
@@ -367,11 +395,7 @@ public final class FileJournalStore: JournalStore {
             let kept = partial.isEmpty ? size : try cutTornTail(h, partial: partial, size: size)
             // Complete lines past the durable mark (a writer died between its write and its sync)
             // are synced now and shown: recover leaves a journal whose every line readers see.
-            let base = try manifest(ref, h).liveBase(liveSize: kept)
-            if (try readMark(h)?.end ?? 0) < base + kept {
-                do throws(LogbookError) { try ops.fdatasync(h.fd) } catch { throw error.on(h.path) }
-                try raiseMark(h, to: base + kept)
-            }
+            try coverCompleteLines(h, upTo: try manifest(ref, h).liveBase(liveSize: kept) + kept)
             return partial.count
         }
     }
