@@ -9,9 +9,7 @@ extension LogbookEngine {
     /// (``provenPlan(_:)``), on every call; the stored snapshot is used only if it is proved
     /// (see `StatusBook.open`).
     public func book(_ file: PlanFile) async throws -> StatusBook {
-        guard let (spec, genesis) = try await provedPlanAndGenesis(file) else {
-            throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
-        }
+        let (spec, genesis) = try await lockedPlanAndGenesis(file)
         let book = try await books.book(file.journalRef) {
             try await openBook(file, spec: spec, genesis: genesis, options: options)
         }
@@ -27,9 +25,7 @@ extension LogbookEngine {
     /// that measure one book.
     public func privateBook(_ file: PlanFile, snapshotInterval: Int? = nil, verifySignatures: Bool? = nil,
                             snapshotMaxAge: Double? = nil) async throws -> StatusBook {
-        guard let (spec, genesis) = try await provedPlanAndGenesis(file) else {
-            throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
-        }
+        let (spec, genesis) = try await lockedPlanAndGenesis(file)
         var o = options
         if let snapshotInterval { o.snapshotInterval = snapshotInterval }
         if let verifySignatures { o.verifySignatures = verifySignatures }
@@ -72,6 +68,14 @@ extension LogbookEngine {
     @discardableResult
     public func provenPlan(_ file: PlanFile) async throws -> Event? {
         try await provedPlanAndGenesis(file)?.genesis
+    }
+
+    /// ``provedPlanAndGenesis(_:)`` for a plan that must be locked: a DRAFT is `.notLocked`.
+    func lockedPlanAndGenesis(_ file: PlanFile) async throws -> (spec: PlanSpec, genesis: Event) {
+        guard let proved = try await provedPlanAndGenesis(file) else {
+            throw LogbookError(.notLocked, "plan \(file.id) is a DRAFT; lock it first (`logbook plan lock \(file.id) --persona SUPERVISOR`)", plan: file.id)
+        }
+        return proved
     }
 
     /// ``provenPlan(_:)`` with the plan's spec it parsed (nil for a DRAFT without a journal).
