@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LogbookCore
+import LogbookStoreConformance
 
 /// Runs `tools/logbook_format.py` with python3.
 enum FormatScript {
@@ -10,17 +11,8 @@ enum FormatScript {
     static let runnable: Bool = (try? run(["-c", "import rfc8785, cryptography"]).status) == 0
 
     static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try Spawn.run("/usr/bin/env", ["python3"] + args, environment: ProcessInfo.processInfo.environment)
+        return (r.status, String(decoding: r.stdout, as: UTF8.self), String(decoding: r.stderr, as: UTF8.self))
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import LogbookCore
 import LogbookEngine
 import LogbookFileStore
+import LogbookStoreConformance
 
 /// Paths and helpers shared by the file-store and CLI tests.
 enum TestSupport {
@@ -33,24 +34,14 @@ enum TestSupport {
     /// Runs `logbook` with `args` and waits.
     @discardableResult
     static func logbook(_ args: [String], env: [String: String] = [:]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "LOGBOOK_WORKSPACE")
         environment.removeValue(forKey: "LOGBOOK_PERSONA")
         environment.removeValue(forKey: "LOGBOOK_KEY_FILE")
         environment.removeValue(forKey: "TRACEPARENT")
         for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try Spawn.run(binary, args, environment: environment)
+        return Run(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
     }
 
     /// A small plan: T1 → T2 → T3 for WORKER, T4 for WORKER2 (max_retries 1), T5 any TESTER.
