@@ -16,6 +16,14 @@ extension ForwardingJournalStore {
                        _ build: @escaping @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
         try await inner.append(ref, from: cursor, build)
     }
+    public func append(_ ref: JournalRef, from cursor: Int64,
+                       marking build: @escaping @Sendable ([JournalLine], [UInt8]?) throws -> MarkedLines) async throws -> Int64 {
+        try await inner.append(ref, from: cursor, marking: build)
+    }
+    public func loadCheckMark(_ ref: JournalRef) async throws -> [UInt8]? { try await inner.loadCheckMark(ref) }
+    public func readWithCheckMark(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> (lines: [JournalLine], checkMark: [UInt8]?) {
+        try await inner.readWithCheckMark(ref, from: cursor, limit: limit)
+    }
     public func head(_ ref: JournalRef) async throws -> JournalHead? { try await inner.head(ref) }
     public func changes(_ ref: JournalRef) -> AsyncStream<JournalHead> { inner.changes(ref) }
     @discardableResult

@@ -181,5 +181,10 @@ extension JournalStoreConformance {
             starts.withLock { $0.append(cursor) }
             return try await inner.read(ref, from: cursor, limit: limit)
         }
+
+        func readWithCheckMark(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> (lines: [JournalLine], checkMark: [UInt8]?) {
+            starts.withLock { $0.append(cursor) }
+            return try await inner.readWithCheckMark(ref, from: cursor, limit: limit)
+        }
     }
 }

@@ -49,7 +49,8 @@ public enum JournalStoreConformance {
     public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
         // The store alone, with synthetic lines (any envelope: top-level "seq" and "hash").
         case createAndExists, missingJournal, orderedBoundedReads, appendExclusion, buildThrowsWritesNothing,
-             head, lineAtSeqAndHints, changesWake, sealRefusesAppends, healthyJournalHasNoFindings, snapshotRules
+             head, lineAtSeqAndHints, changesWake, sealRefusesAppends, healthyJournalHasNoFindings, snapshotRules,
+             checkMarksTravelWithTheirLines
         // Durability, where the backend can hold a sync (``Backend/makeGated``).
         case durableReadsOnly, failedSyncIsNeverSeen
         // A StatusBook over the store (real, signed events).
@@ -78,6 +79,7 @@ public enum JournalStoreConformance {
         case .orderedBoundedReads: try await orderedBoundedReads(backend)
         case .appendExclusion: try await appendExclusion(backend)
         case .buildThrowsWritesNothing: try await buildThrowsWritesNothing(backend)
+        case .checkMarksTravelWithTheirLines: try await checkMarksTravelWithTheirLines(backend)
         case .head: try await head(backend)
         case .lineAtSeqAndHints: try await lineAtSeqAndHints(backend)
         case .changesWake: try await changesWake(backend)

@@ -3,16 +3,41 @@ import Foundation
 
 /// `sha256:<64 lowercase hex digits>`, the form every hash takes in Logbook files.
 public struct Digest256: Sendable, Hashable, CustomStringConvertible {
-    public let bytes: [UInt8]  // 32 bytes
+    // Four words, not an array: a digest is copied, compared and hashed on every fold and every
+    // history lookup, and an array would make each of those a heap reference to count.
+    private var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    /// The 32 bytes, in order.
+    public var bytes: [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        for k in 0..<32 {
+            let w = k < 8 ? w0 : k < 16 ? w1 : k < 24 ? w2 : w3
+            out[k] = UInt8(truncatingIfNeeded: w >> (56 - 8 * UInt64(k & 7)))
+        }
+        return out
+    }
 
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 32)
-        self.bytes = bytes
+        self.init(words: bytes)
+    }
+
+    private init<S: Sequence>(words bytes: S) where S.Element == UInt8 {
+        var a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0
+        for (k, byte) in bytes.enumerated() {
+            switch k >> 3 {
+            case 0: a = a << 8 | UInt64(byte)
+            case 1: b = b << 8 | UInt64(byte)
+            case 2: c = c << 8 | UInt64(byte)
+            default: d = d << 8 | UInt64(byte)
+            }
+        }
+        (w0, w1, w2, w3) = (a, b, c, d)
     }
 
     /// SHA-256 of `data`.
     public static func of<D: DataProtocol>(_ data: D) -> Digest256 {
-        Digest256(bytes: Array(SHA256.hash(data: data)))
+        Digest256(words: SHA256.hash(data: data))
     }
 
     /// SHA-256 of the RFC 8785 canonical form of `value`.
@@ -25,7 +50,7 @@ public struct Digest256: Sendable, Hashable, CustomStringConvertible {
         guard text.hasPrefix("sha256:") else { return nil }
         let hex = text.utf8.dropFirst(7)
         guard hex.count == 64, let b = Hex.decode(hex) else { return nil }
-        self.bytes = b
+        self.init(words: b)
     }
 
     public var description: String { "sha256:" + Hex.encode(bytes) }
@@ -36,7 +61,7 @@ public struct Digest256: Sendable, Hashable, CustomStringConvertible {
         var hasher = SHA256()
         public init() {}
         public mutating func update<D: DataProtocol>(_ data: D) { hasher.update(data: data) }
-        public func finish() -> Digest256 { Digest256(bytes: Array(hasher.finalize())) }
+        public func finish() -> Digest256 { Digest256(words: hasher.finalize()) }
     }
 }
 

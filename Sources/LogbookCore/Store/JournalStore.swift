@@ -127,6 +127,40 @@ public protocol JournalStore: Sendable {
     /// ``StatusBook`` uses it to prove a snapshot (which records seq and head hash only) against
     /// the journal; the caller checks the line's hash itself.
     func line(atSeq seq: Int, hint: Int64?, _ ref: JournalRef) async throws -> JournalLine?
+
+    /// ``append(_:from:_:)`` that also keeps a check mark (``CheckMark``, opaque bytes here):
+    /// `build` gets the lines as there and the newest mark stored with an earlier append (read
+    /// under the same exclusion; it may name lines written but not yet durable, which `build`
+    /// is given too), and returns the lines and a mark to keep with them. A store keeps a mark
+    /// only with its lines: a mark whose append failed is never returned.
+    ///
+    /// Optional: the default passes no mark and drops the one returned, and writers then check
+    /// every line's signature themselves.
+    func append(_ ref: JournalRef, from cursor: Int64,
+                marking build: @escaping @Sendable ([JournalLine], [UInt8]?) throws -> MarkedLines) async throws -> Int64
+
+    /// The newest check mark kept with lines that are durable now (a reader may use it for the
+    /// lines ``read(_:from:limit:)`` returns), nil if none. Optional: the default keeps none.
+    func loadCheckMark(_ ref: JournalRef) async throws -> [UInt8]?
+
+    /// ``read(_:from:limit:)`` and ``loadCheckMark(_:)`` in one view: the lines, and the newest
+    /// mark kept with lines durable at that moment (so a catching-up reader's lines and mark
+    /// agree). Optional: the default reads the mark, then the lines.
+    func readWithCheckMark(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> (lines: [JournalLine], checkMark: [UInt8]?)
+}
+
+extension JournalStore {
+    public func append(_ ref: JournalRef, from cursor: Int64,
+                       marking build: @escaping @Sendable ([JournalLine], [UInt8]?) throws -> MarkedLines) async throws -> Int64 {
+        try await append(ref, from: cursor) { newer in try build(newer, nil).lines }
+    }
+
+    public func loadCheckMark(_ ref: JournalRef) async throws -> [UInt8]? { nil }
+
+    public func readWithCheckMark(_ ref: JournalRef, from cursor: Int64, limit: Int) async throws -> (lines: [JournalLine], checkMark: [UInt8]?) {
+        let mark = try await loadCheckMark(ref)
+        return (try await read(ref, from: cursor, limit: limit), mark)
+    }
 }
 
 /// How a snapshot is stored.

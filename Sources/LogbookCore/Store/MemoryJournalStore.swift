@@ -11,6 +11,8 @@ public final class MemoryJournalStore: JournalStore {
         var ends: [Int64] = []
         var snapshot: (seq: Int, bytes: [UInt8])?
         var sealed = false
+        /// The newest check mark, kept with the append that wrote it.
+        var checkMark: [UInt8]?
         /// The consumers of ``changes(_:)``, by subscription number.
         var watchers: [Int: AsyncStream<JournalHead>.Continuation] = [:]
         var size: Int64 { ends.last ?? 0 }
@@ -67,10 +69,16 @@ public final class MemoryJournalStore: JournalStore {
 
     public func append(_ ref: JournalRef, from cursor: Int64,
                        _ build: @escaping @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
+        try await append(ref, from: cursor, marking: { newer, _ in MarkedLines(lines: try build(newer)) })
+    }
+
+    public func append(_ ref: JournalRef, from cursor: Int64,
+                       marking build: @escaping @Sendable ([JournalLine], [UInt8]?) throws -> MarkedLines) async throws -> Int64 {
         try journals.withLock { j throws -> Int64 in
             guard var journal = j[ref] else { throw LogbookError(.notFound, "no status journal", plan: ref.planID) }
             let newer = Self.lines(journal, after: cursor, limit: Int.max)
-            let add = try build(newer)
+            let marked = try build(newer, journal.checkMark)
+            let add = marked.lines
             // After `build`: the writer's own refusal (the plan is ARCHIVED) says more than ours.
             guard add.isEmpty || !journal.sealed else { throw Self.sealedError(ref) }
             for l in add {
@@ -78,12 +86,20 @@ public final class MemoryJournalStore: JournalStore {
                 journal.lines.append(Array(l.dropLast()))
                 journal.ends.append(journal.size + Int64(l.count))
             }
+            if !add.isEmpty, let m = marked.checkMark { journal.checkMark = m }
             j[ref] = journal
             // Under the mutex, so heads reach every watcher in order (a yield never blocks).
             if !add.isEmpty, let head = journal.head {
                 for c in journal.watchers.values { c.yield(head) }
             }
             return journal.size
+        }
+    }
+
+    public func loadCheckMark(_ ref: JournalRef) async throws -> [UInt8]? {
+        try journals.withLock { j in
+            guard let journal = j[ref] else { throw LogbookError(.notFound, "no status journal", plan: ref.planID) }
+            return journal.checkMark
         }
     }
 

@@ -151,30 +151,45 @@ extension StatusBook {
         let before = inner.withLock { ($0.state, $0.cursor) }
         var appended: [Int] = []
         do {
-            let end = try await store.append(ref, from: before.1) { [self] newer in
-                try inner.withLock { i throws(LogbookError) -> [[UInt8]] in
+            let signers = batch.compactMap(\.signer)
+            let end = try await store.append(ref, from: before.1, marking: { [self] newer, markBytes in
+                try inner.withLock { i throws(LogbookError) -> MarkedLines in
+                    // What others appended since: one signature (the newest check mark's) for
+                    // the lines it covers, one per line for the rest.
+                    var checks = 0
+                    defer { i.signaturesChecked += checks }
+                    var cover: MarkCover?
+                    if options.lineKeys != nil, newer.contains(where: { $0.end > i.cursor }) {
+                        cover = StatusBook.acceptedMark(markBytes, ref: ref, state: i.state, trusted: i.keys, verified: i.verifiedMark, checks: &checks)
+                        if cover != nil { i.verifiedMark = markBytes }
+                    }
                     for line in newer where line.end > i.cursor {
-                        let f = try StatusBook.fold(line, into: &i.state, keys: options.lineKeys, trusted: &i.keys)
+                        let f = try StatusBook.fold(line, into: &i.state, keys: options.lineKeys, trusted: &i.keys, cover: &cover, checks: &checks)
                         i.cursor = line.end
                         i.absorb([f], head: i.state)
+                    }
+                    if var c = cover {
+                        defer { checks += c.checked }
+                        try c.finish(plan: plan.id)
                     }
                     i.anchor(i.state.seq, i.cursor)  // where this batch's lines start
                     // The time under the exclusion, after every earlier event: never before the head's.
                     let ts = Timestamp.string(options.now(), notBefore: i.state.lastTS)
+                    // The batch folds into a copy of the state (readers keep the durable one until
+                    // the append returns) but into the history itself, in place: copying a
+                    // history of thousands of entries per commit cost more than the commit. The
+                    // history may run ahead of the state (absorb leaves it so); a failed append
+                    // truncates it back.
                     var working = i.state
-                    var history = i.history
-                    defer {
-                        i.working = working
-                        i.workingHistory = history
-                    }
+                    defer { i.working = working }
                     var out: [[UInt8]] = []
                     for (k, w) in batch.enumerated() {
                         do throws(LogbookError) {
-                            switch try working.admitAndFold(w.statement, ts: ts, g: g, history: history) {
+                            switch try working.admitAndFold(w.statement, ts: ts, g: g, history: i.history) {
                             case .repeatOf(let seq):
                                 results.set(k, .success(.repeatOf(seq)))
                             case .append(let e, let line):
-                                history.append(seq: e.seq, hash: e.hash, statement: w.statement.digest)
+                                i.history.append(seq: e.seq, hash: e.hash, statement: w.statement.digest)
                                 out.append(line)
                                 results.set(k, .success(.appended(e)))
                             }
@@ -182,19 +197,21 @@ extension StatusBook {
                             results.set(k, .failure(error.with(plan: plan.id, task: w.statement.statement.task)))
                         }
                     }
-                    return out
+                    // The head after this batch, vouched for by one of its signers: every line up
+                    // to it was checked here, or is this batch's own.
+                    guard !out.isEmpty, let mark = newMark(for: working, signers: signers) else { return MarkedLines(lines: out) }
+                    i.verifiedMark = mark.bytes
+                    return MarkedLines(lines: out, checkMark: mark.bytes)
                 }
-            }
+            })
             inner.withLock { i in
                 // Durable now: the batch becomes part of the book's state (unless a reader has
                 // meanwhile folded it, and more, from the journal).
                 if let w = i.working, w.seq >= i.state.seq {
                     i.state = w
                     i.cursor = end
-                    if let h = i.workingHistory { i.history = h }
                 }
                 i.working = nil
-                i.workingHistory = nil
                 for k in batch.indices { if case .success(.appended(let e))? = results.get(k) { i.keys.note(e) } }
                 i.anchor(i.state.seq, i.cursor)
                 i.history.trim(to: StatusBook.historyLimit)
@@ -211,7 +228,6 @@ extension StatusBook {
                 i.state = before.0
                 i.cursor = before.1
                 i.working = nil
-                i.workingHistory = nil
                 i.history.truncate(after: before.0.seq)
             }
             for (k, w) in batch.enumerated() {

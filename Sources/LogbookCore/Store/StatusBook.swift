@@ -97,12 +97,15 @@ public final class StatusBook: Sendable {
         var anchors: [(seq: Int, end: Int64)] = []
         /// Hashes and statement digests of the events up to `state.seq` (a recent run): what
         /// the `seen` rule and the repeat check look up; trimmed to ``StatusBook/historyLimit``
-        /// between commits.
+        /// between commits. While a batch commits it also holds the batch (it runs ahead of
+        /// `state` until the append returns; a failed append truncates it back).
         var history: StatementHistory
-        /// `history` with the batch being committed (see `working`).
-        var workingHistory: StatementHistory?
         /// The public keys the journal records (genesis, `key_changed` folded by this book).
         var keys: TrustedKeys
+        /// The bytes of the last check mark whose signature this book verified (or made).
+        var verifiedMark: [UInt8]?
+        /// Signatures checked so far (lines and marks).
+        var signaturesChecked = 0
 
         mutating func anchor(_ seq: Int, _ end: Int64) {
             guard seq >= 0 else { return }
@@ -159,21 +162,54 @@ public final class StatusBook: Sendable {
     }
 
     /// ``replay(store:ref:into:from:keys:)`` that also notes the keys the lines record and
-    /// returns each folded event's hash and statement digest.
+    /// returns each folded event's hash and statement digest; with `mark` (accepted by
+    /// ``acceptedMark(_:ref:state:trusted:verified:checks:)``) the signatures it covers are
+    /// proven by it instead of one by one. `checks` counts the signatures checked.
     static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64,
-                       keys: [String: PublicKey]?, trusted: inout TrustedKeys, folded: inout [Folded]) async throws -> Int64 {
+                       keys: [String: PublicKey]?, trusted: inout TrustedKeys, folded: inout [Folded],
+                       verifiedMark: inout [UInt8]?, checks: inout Int) async throws -> Int64 {
         var end = cursor
         var s = state
         var t = trusted
         var out: [Folded] = []
-        try await store.forEachLine(ref, from: cursor) { line in
-            out.append(try fold(line, into: &s, keys: keys, trusted: &t))
-            end = line.end
+        var n = 0
+        defer { checks += n }
+        // Each batch of lines comes with the newest check mark kept with lines durable at that
+        // moment (one view of the store), so a reader chasing a busy journal's tail has a mark
+        // for each batch it reads.
+        var cover: MarkCover?
+        while true {
+            let (lines, markBytes) = try await store.readWithCheckMark(ref, from: end, limit: 1 << 20)
+            guard !lines.isEmpty else { break }
+            if keys != nil, markBytes != nil, markBytes != cover.map({ $0.mark.bytes }) {
+                if var c = cover {
+                    defer { n += c.checked }
+                    try c.finish(plan: s.plan.id)
+                }
+                cover = acceptedMark(markBytes, ref: ref, state: s, trusted: t, verified: verifiedMark, checks: &n)
+                if cover != nil { verifiedMark = markBytes }
+            }
+            for line in lines {
+                out.append(try fold(line, into: &s, keys: keys, trusted: &t, cover: &cover, checks: &n))
+                end = line.end
+            }
+        }
+        if var c = cover {
+            defer { n += c.checked }
+            try c.finish(plan: s.plan.id)
         }
         state = s
         trusted = t
         folded = out
         return end
+    }
+
+    static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64,
+                       keys: [String: PublicKey]?, trusted: inout TrustedKeys, folded: inout [Folded]) async throws -> Int64 {
+        var n = 0
+        var none: [UInt8]?
+        return try await replay(store: store, ref: ref, into: &state, from: cursor, keys: keys, trusted: &trusted, folded: &folded,
+                                verifiedMark: &none, checks: &n)
     }
 
     /// What folding a line leaves for the history.
@@ -195,38 +231,72 @@ public final class StatusBook: Sendable {
 
     static func fold(_ line: JournalLine, into state: inout StatusState, keys: [String: PublicKey]?,
                      trusted: inout TrustedKeys) throws(LogbookError) -> Folded {
+        var cover: MarkCover?
+        var n = 0
+        return try fold(line, into: &state, keys: keys, trusted: &trusted, cover: &cover, checks: &n)
+    }
+
+    /// ``fold(_:into:keys:trusted:)`` whose signature check waits in `cover` when the mark
+    /// covers the line (the caller calls ``MarkCover/finish(plan:)`` before it keeps the state).
+    static func fold(_ line: JournalLine, into state: inout StatusState, keys: [String: PublicKey]?,
+                     trusted: inout TrustedKeys, cover: inout MarkCover?, checks: inout Int) throws(LogbookError) -> Folded {
+        // A line that fails while earlier signatures wait for a mark: those are checked first,
+        // so the refusal names the first bad line.
+        func fail(_ error: LogbookError) throws(LogbookError) -> Never {
+            try cover?.finish(plan: state.plan.id)
+            throw error
+        }
         let e: Event
         do { e = try Event(line: line.bytes) } catch {
-            throw LogbookError(.corrupt, "journal line after seq \(state.seq) is damaged: \(error.message); run `logbook verify`", plan: state.plan.id, seq: state.seq + 1)
+            try fail(LogbookError(.corrupt, "journal line after seq \(state.seq) is damaged: \(error.message); run `logbook verify`", plan: state.plan.id, seq: state.seq + 1))
         }
         guard let r = Event.statementRange(in: line.bytes), let hashed = Event.removingHashMember(line.bytes),
               Digest256.of(hashed) == e.hash else {
-            throw LogbookError(.corrupt, "journal event hash does not match its content; run `logbook verify`", plan: state.plan.id, seq: e.seq)
+            try fail(LogbookError(.corrupt, "journal event hash does not match its content; run `logbook verify`", plan: state.plan.id, seq: e.seq))
         }
-        let stmtBytes = Array(line.bytes[r])
+        let stmtBytes = line.bytes[r]
         if keys != nil, let sig = e.sig {
             let pk = e.keyID.flatMap { trusted[$0] ?? keys?[$0] }
-            guard let pk, pk.persona == e.persona, pk.isValid(signature: sig, message: Statement.signingBytes(stmtBytes)) else {
-                throw LogbookError(.corrupt, "journal event signature does not verify with \(e.persona)'s key \(e.keyID ?? "(none)") (the journal's or personas.json's); nothing was written (run `logbook verify`)",
-                                   plan: state.plan.id, task: e.task, seq: e.seq, rule: "signature")
+            guard let pk, pk.persona == e.persona else {
+                try fail(signatureError(plan: state.plan.id, task: e.task, seq: e.seq, persona: e.persona, keyID: e.keyID))
+            }
+            let message = Statement.signingBytes(Array(stmtBytes))
+            if cover?.covers(e.seq) == true {
+                cover!.deferred.append(.init(seq: e.seq, task: e.task, persona: e.persona, keyID: e.keyID, key: pk, message: message, sig: sig))
+            } else {
+                checks += 1
+                guard pk.isValid(signature: sig, message: message) else {
+                    try fail(signatureError(plan: state.plan.id, task: e.task, seq: e.seq, persona: e.persona, keyID: e.keyID))
+                }
             }
         }
         do { try state.apply(e) } catch {
-            throw LogbookError(.corrupt, "journal event breaks a rule (\(error.description)); run `logbook verify`", plan: state.plan.id, seq: e.seq)
+            try fail(LogbookError(.corrupt, "journal event breaks a rule (\(error.description)); run `logbook verify`", plan: state.plan.id, seq: e.seq))
         }
         trusted.note(e)
+        try cover?.folded(seq: e.seq, hash: e.hash, state: state, plan: state.plan.id)
         return Folded(seq: e.seq, hash: e.hash, statement: Digest256.of(stmtBytes))
     }
 
     /// The exact current state: everything durable in the journal, including other writers' events.
     public func state() async throws -> StatusState {
-        let (start, cursor, known) = inner.withLock { ($0.state, $0.cursor, $0.keys) }
+        let (start, cursor, known, known0) = inner.withLock { ($0.state, $0.cursor, $0.keys, $0.verifiedMark) }
         var state = start
         var keys = known
         var folded: [Folded] = []
-        let end = try await StatusBook.replay(store: store, ref: ref, into: &state, from: cursor, keys: options.lineKeys,
-                                              trusted: &keys, folded: &folded)
+        var checks = 0
+        var verified = known0
+        let end: Int64
+        do {
+            end = try await StatusBook.replay(store: store, ref: ref, into: &state, from: cursor, keys: options.lineKeys,
+                                              trusted: &keys, folded: &folded, verifiedMark: &verified, checks: &checks)
+        } catch {
+            inner.withLock { $0.signaturesChecked += checks }
+            throw error
+        }
         return inner.withLock { i in
+            i.signaturesChecked += checks
+            if verified != known0 { i.verifiedMark = verified }
             if state.seq > i.state.seq {
                 i.state = state
                 i.cursor = end
@@ -268,6 +338,7 @@ extension StatusBook.Inner {
                 history.reset(seq: f.seq, hash: f.hash)
             }
         }
-        if history.head != head.seq, let h = head.head { history.reset(seq: head.seq, hash: h) }
+        // A history behind the head starts over there; one ahead of it holds a commit in flight.
+        if history.head < head.seq, let h = head.head { history.reset(seq: head.seq, hash: h) }
     }
 }

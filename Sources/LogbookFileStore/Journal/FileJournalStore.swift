@@ -229,6 +229,11 @@ public final class FileJournalStore: JournalStore {
 
     public func append(_ ref: JournalRef, from cursor: Int64,
                        _ build: @escaping @Sendable ([JournalLine]) throws -> [[UInt8]]) async throws -> Int64 {
+        try await append(ref, from: cursor, marking: { newer, _ in MarkedLines(lines: try build(newer)) })
+    }
+
+    public func append(_ ref: JournalRef, from cursor: Int64,
+                       marking build: @escaping @Sendable ([JournalLine], [UInt8]?) throws -> MarkedLines) async throws -> Int64 {
         let end = try await Blocking.run { [self] in try appendDurably(ref, from: cursor, build) }
         notifyWatchers(ref)
         return end
@@ -236,7 +241,7 @@ public final class FileJournalStore: JournalStore {
 
     /// Writes under the lock, syncs outside it, then raises the durable mark (see the type's
     /// documentation); returns the end.
-    func appendDurably(_ ref: JournalRef, from cursor: Int64, _ build: ([JournalLine]) throws -> [[UInt8]]) throws -> Int64 {
+    func appendDurably(_ ref: JournalRef, from cursor: Int64, _ build: ([JournalLine], [UInt8]?) throws -> MarkedLines) throws -> Int64 {
         var h = try handle(ref)
         var found = try writeLocked(ref, h, from: cursor, requireMark: true, build)
         if found == nil {
@@ -285,7 +290,7 @@ public final class FileJournalStore: JournalStore {
     /// The part of an append under the exclusive lock: fold, cut a torn tail, rotate, build,
     /// write. Nil (nothing done) when `requireMark` and the mark is not this handle's file's.
     private func writeLocked(_ ref: JournalRef, _ h: Handle, from cursor: Int64, requireMark: Bool,
-                             _ build: ([JournalLine]) throws -> [[UInt8]]) throws -> Written? {
+                             _ build: ([JournalLine], [UInt8]?) throws -> MarkedLines) throws -> Written? {
         try h.exclusive.withLock { _ throws -> Written? in
             try ops.flock(h.fd, LOCK_EX)
             defer { try? ops.flock(h.fd, LOCK_UN) }
@@ -304,7 +309,9 @@ public final class FileJournalStore: JournalStore {
             }
             let base = m.liveBase(liveSize: size)
             // `build` first: the writer's own refusal (the plan is ARCHIVED) says more than ours.
-            let add = try build(newer)
+            let checks = (try? readCheckMarks(h)) ?? []
+            let marked = try build(newer, checks.compactMap { $0 }.max { $0.end < $1.end }?.mark)
+            let add = marked.lines
             // Nothing to write: what `build` folded must still be durable before the caller
             // keeps it (a line of a writer between its write and its sync), so it is synced below
             // unless the mark covers it already.
@@ -324,6 +331,7 @@ public final class FileJournalStore: JournalStore {
                 e.message += "; the events were not written and nothing was acknowledged"
                 throw e
             }
+            if let mark = marked.checkMark { keepCheckMark(h, checks, mark: mark, end: base + size + Int64(bytes.count)) }
             // What this call folds but did not write may not be durable yet: the sync below covers
             // it too (one file), and a book keeps it only once that sync succeeded.
             return Written(start: base + size, end: base + size + Int64(bytes.count), generation: mark.generation, durable: mark.end)
@@ -344,6 +352,7 @@ public final class FileJournalStore: JournalStore {
                 let keep = max(0, mark.end - base)
                 if keep < size { try ops.ftruncate(h.fd, keep) }
                 try writeMark(h, DurableMark(generation: mark.generation &+ 1, end: mark.end))
+                dropCheckMarks(h, after: mark.end)
                 return true
             } catch {
                 return false
