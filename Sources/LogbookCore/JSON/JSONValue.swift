@@ -58,8 +58,12 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         members.makeIterator()
     }
 
+    /// Byte equality of the UTF-8 (not `==`, which equates canonically equivalent spellings);
+    /// a length check and one comparison of contiguous bytes, as every lookup pays it.
     static func sameKey(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8)
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in x.elementsEqual(y) } }
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {

@@ -187,6 +187,9 @@ extension Event {
         self = try result.get()
     }
 
+    /// The members a line may have (built once, not per line read).
+    static let knownMembers: Set<String> = ["v", "seq", "prev", "g", "ts", "stmt", "sig", "facts", "hash"]
+
     public init(json: JSONValue) throws(LogbookError) {
         guard let o = json.objectValue else { throw LogbookError(.corrupt, "an event is a JSON object") }
         func bad(_ field: String, _ what: String) -> LogbookError {
@@ -200,8 +203,7 @@ extension Event {
             guard let n = o[k]?.intValue, n >= 0 else { throw bad(k, "a whole number ≥ 0") }
             return n
         }
-        let known: Set<String> = ["v", "seq", "prev", "g", "ts", "stmt", "sig", "facts", "hash"]
-        for k in o.keys where !known.contains(k) { throw LogbookError(.corrupt, "unknown field \(k)") }
+        for k in o.keys where !Event.knownMembers.contains(k) { throw LogbookError(.corrupt, "unknown field \(k)") }
         guard o["v"]?.intValue == Event.version else { throw bad("v", "envelope version \(Event.version)") }
         seq = try int("seq")
         guard let p = Digest256(try str("prev")) else { throw bad("prev", "sha256:<64 hex>") }

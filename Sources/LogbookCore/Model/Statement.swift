@@ -78,6 +78,10 @@ public struct Statement: Sendable, Equatable {
     /// The bytes an Ed25519 signature covers: ``domain`` followed by `canonical`.
     public static func signingBytes(_ canonical: [UInt8]) -> [UInt8] { domain + canonical }
 
+    /// The members a `stmt` object may have (built once, not per line read).
+    static let knownMembers: Set<String> = ["plan", "task", "persona", "key_id", "type", "data", "trace_id", "idempotency_key",
+                                  "expect_task_seq", "at", "seen"]
+
     /// Reads a `stmt` object strictly: unknown or mistyped members are errors.
     public init(json: JSONValue) throws(LogbookError) {
         guard let o = json.objectValue else { throw LogbookError(.corrupt, "stmt: expected an object") }
@@ -91,9 +95,7 @@ public struct Statement: Sendable, Equatable {
             guard let s = v.stringValue else { throw bad(k, "a string") }
             return s
         }
-        let known: Set<String> = ["plan", "task", "persona", "key_id", "type", "data", "trace_id", "idempotency_key",
-                                  "expect_task_seq", "at", "seen"]
-        for k in o.keys where !known.contains(k) { throw LogbookError(.corrupt, "unknown field stmt.\(k)") }
+        for k in o.keys where !Statement.knownMembers.contains(k) { throw LogbookError(.corrupt, "unknown field stmt.\(k)") }
         plan = try str("plan")
         task = try optStr("task")
         persona = try str("persona")

@@ -135,9 +135,10 @@ extension StatusBook {
         let results = ResultBox(count: batch.count)
         // Catch up with other processes' events before taking the store's exclusion, so that the
         // lock is held only to fold what arrived since (writers fold every event; doing most of
-        // it outside the lock lets them do it at the same time). A damaged line is left for the
-        // locked path, which reports it.
-        _ = try? await state()
+        // it outside the lock lets them do it at the same time). Their signatures are checked
+        // under the lock, where the newest check mark covers them all. A damaged line is left
+        // for the locked path, which reports it.
+        let pre = await prefold()
         // A statement that saw a head older than the history this book keeps (signed offline,
         // or long queued): read the events after it, outside the lock, so the `seen` rule and
         // the repeat check have them.
@@ -155,22 +156,50 @@ extension StatusBook {
             let end = try await store.append(ref, from: before.1, marking: { [self] newer, markBytes in
                 try inner.withLock { i throws(LogbookError) -> MarkedLines in
                     // What others appended since: one signature (the newest check mark's) for
-                    // the lines it covers, one per line for the rest.
+                    // the lines it covers, one per line for the rest. The fold goes into a copy
+                    // and is kept only once every line in it is proven.
                     var checks = 0
                     defer { i.signaturesChecked += checks }
+                    var folding = i.state, keys = i.keys, at = i.cursor
+                    var folded: [Folded] = []
+                    var waiting: [MarkCover.Deferred] = []
+                    if let pre, pre.base == i.cursor {
+                        (folding, keys, at, folded, waiting) = (pre.state, pre.keys, pre.cursor, pre.folded, pre.deferred)
+                    }
                     var cover: MarkCover?
-                    if options.lineKeys != nil, newer.contains(where: { $0.end > i.cursor }) {
+                    if options.lineKeys != nil, !waiting.isEmpty || newer.contains(where: { $0.end > at }) {
+                        // The mark is judged by what this book has proven (its state and keys).
                         cover = StatusBook.acceptedMark(markBytes, ref: ref, state: i.state, trusted: i.keys, verified: i.verifiedMark, checks: &checks)
                         if cover != nil { i.verifiedMark = markBytes }
                     }
-                    for line in newer where line.end > i.cursor {
-                        let f = try StatusBook.fold(line, into: &i.state, keys: options.lineKeys, trusted: &i.keys, cover: &cover, checks: &checks)
-                        i.cursor = line.end
-                        i.absorb([f], head: i.state)
+                    if var c = cover, let mark = c.mark, mark.seq >= folding.seq {
+                        c.deferred = waiting
+                        if mark.seq == folding.seq, let head = folding.head {
+                            try c.folded(seq: folding.seq, hash: head, state: folding, plan: plan.id)
+                        }
+                        cover = c
+                    } else if !waiting.isEmpty {
+                        var c = MarkCover.deferAll
+                        c.deferred = waiting
+                        defer { checks += c.checked }
+                        try c.finish(plan: plan.id)
+                        cover = nil
+                    }
+                    for line in newer where line.end > at {
+                        folded.append(try StatusBook.fold(line, into: &folding, keys: options.lineKeys, trusted: &keys, cover: &cover, checks: &checks))
+                        at = line.end
                     }
                     if var c = cover {
                         defer { checks += c.checked }
                         try c.finish(plan: plan.id)
+                    }
+                    let now = options.now()
+                    if at != i.cursor {
+                        i.othersWroteAt = now
+                        i.state = folding
+                        i.keys = keys
+                        i.cursor = at
+                        i.absorb(folded, head: folding)
                     }
                     i.anchor(i.state.seq, i.cursor)  // where this batch's lines start
                     // The time under the exclusion, after every earlier event: never before the head's.
@@ -198,8 +227,12 @@ extension StatusBook {
                         }
                     }
                     // The head after this batch, vouched for by one of its signers: every line up
-                    // to it was checked here, or is this batch's own.
-                    guard !out.isEmpty, let mark = newMark(for: working, signers: signers) else { return MarkedLines(lines: out) }
+                    // to it was checked here, or is this batch's own. Only while other processes
+                    // write (this book folded their lines in the last minute): a lone writer's
+                    // marks would save no one anything, and a process that joins checks the lines
+                    // since the last mark once.
+                    guard !out.isEmpty, let seen = i.othersWroteAt, now.timeIntervalSince(seen) < StatusBook.markWindow,
+                          let mark = newMark(for: working, signers: signers) else { return MarkedLines(lines: out) }
                     i.verifiedMark = mark.bytes
                     return MarkedLines(lines: out, checkMark: mark.bytes)
                 }

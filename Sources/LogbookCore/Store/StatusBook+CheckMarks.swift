@@ -11,7 +11,9 @@ extension StatusBook {
     /// all checked then, and a run that ends before the mark's seq checks them at its end
     /// (``finish()``). Either way no line is kept unchecked.
     struct MarkCover {
-        let mark: CheckMark
+        /// Nil: a cover that defers every line's check (the commit's fold before the lock, which
+        /// the mark found under the lock settles).
+        let mark: CheckMark?
         let persona: String
         var deferred: [Deferred] = []
         /// Signatures checked one by one (a line the mark does not cover, or a mark that did
@@ -29,11 +31,14 @@ extension StatusBook {
         }
 
         /// Whether the signature of the line at `seq` may wait for the mark.
-        func covers(_ seq: Int) -> Bool { seq <= mark.seq }
+        func covers(_ seq: Int) -> Bool { mark.map { seq <= $0.seq } ?? true }
+
+        /// Defers every check until ``finish(plan:)`` (or until a mark settles them).
+        static var deferAll: MarkCover { MarkCover(mark: nil, persona: "") }
 
         /// After the line at `seq` with chain hash `hash` was folded into `state`.
         mutating func folded(seq: Int, hash: Digest256, state: StatusState, plan: String) throws(LogbookError) {
-            guard seq == mark.seq else { return }
+            guard let mark, seq == mark.seq else { return }
             if hash == mark.hash, state.personas[persona]?.keyID == mark.keyID {
                 deferred = []
             } else {
@@ -82,6 +87,47 @@ extension StatusBook {
         guard options.lineKeys != nil, let head = state.head,
               let key = signers.first(where: { state.personas[$0.persona]?.keyID == $0.publicKey.keyID }) else { return nil }
         return CheckMark(ref, seq: state.seq, hash: head, signedBy: key)
+    }
+
+    /// What the commit folded before taking the store's exclusion, not yet kept: the state and
+    /// keys after the lines from `base` to `cursor`, their history entries, and their
+    /// signature checks, deferred. Under the exclusion the newest mark settles the checks (one
+    /// signature for all of them) and the fold is kept; if no mark reaches them they are checked
+    /// there one by one.
+    struct Prefold {
+        var base: Int64
+        var cursor: Int64
+        var state: StatusState
+        var keys: TrustedKeys
+        var folded: [Folded]
+        var deferred: [MarkCover.Deferred]
+    }
+
+    /// Folds the lines other processes appended since this book's cursor, outside the store's
+    /// exclusion, with every signature check deferred (see ``Prefold``). Nil when there is
+    /// nothing new, or a line is damaged (the locked path reports it).
+    func prefold() async -> Prefold? {
+        let (start, cursor, known) = inner.withLock { ($0.state, $0.cursor, $0.keys) }
+        var s = start
+        var t = known
+        var out: [Folded] = []
+        var end = cursor
+        var cover: MarkCover? = options.lineKeys == nil ? nil : .deferAll
+        var n = 0
+        do {
+            while true {
+                let lines = try await store.read(ref, from: end, limit: 1 << 20)
+                guard !lines.isEmpty else { break }
+                for line in lines {
+                    out.append(try StatusBook.fold(line, into: &s, keys: options.lineKeys, trusted: &t, cover: &cover, checks: &n))
+                    end = line.end
+                }
+            }
+        } catch {
+            return nil
+        }
+        guard end > cursor else { return nil }
+        return Prefold(base: cursor, cursor: end, state: s, keys: t, folded: out, deferred: cover?.deferred ?? [])
     }
 
     /// Signatures this book has checked (journal lines and check marks), for tests and metrics.

@@ -38,7 +38,14 @@ extension StatusBook {
         switch await provedSnapshot(bytes, store: store, ref: ref, plan: plan, genesis: genesis) {
         case .success(let (state, cursor)):
             var s = state
-            if let end = try? await replay(store: store, ref: ref, into: &s, from: cursor, keys: keys) {
+            // The tail with the keys the genesis records: a check mark by one of them (for a
+            // persona the snapshot's state trusts it for) covers the tail with one signature.
+            var trusted = TrustedKeys(genesis: genesis)
+            var folded: [Folded] = []
+            var mark: [UInt8]?
+            var checks = 0
+            if let end = try? await replay(store: store, ref: ref, into: &s, from: cursor, keys: keys, trusted: &trusted, folded: &folded,
+                                           verifiedMark: &mark, checks: &checks) {
                 return Loaded(genesis: genesis, state: s, cursor: end, snapshotSeq: state.seq, snapshotCursor: cursor, snapshot: .trusted)
             }
             why = "the journal after its seq does not follow from it"

@@ -106,6 +106,9 @@ public final class StatusBook: Sendable {
         var verifiedMark: [UInt8]?
         /// Signatures checked so far (lines and marks).
         var signaturesChecked = 0
+        /// When this book last folded a line another process wrote (it signs check marks for
+        /// ``StatusBook/markWindow`` after that).
+        var othersWroteAt: Date?
 
         mutating func anchor(_ seq: Int, _ end: Int64) {
             guard seq >= 0 else { return }
@@ -117,6 +120,8 @@ public final class StatusBook: Sendable {
 
     static let anchorLimit = 256
     static let historyLimit = 4096
+    /// How long after folding another process's line a writer keeps signing check marks.
+    static let markWindow: Double = 60
 
     init(store: any JournalStore, ref: JournalRef, plan: PlanSpec, genesis: Event, options: Options, state: StatusState, cursor: Int64, snapshotSeq: Int) {
         self.store = store
@@ -181,7 +186,7 @@ public final class StatusBook: Sendable {
         while true {
             let (lines, markBytes) = try await store.readWithCheckMark(ref, from: end, limit: 1 << 20)
             guard !lines.isEmpty else { break }
-            if keys != nil, markBytes != nil, markBytes != cover.map({ $0.mark.bytes }) {
+            if keys != nil, markBytes != nil, markBytes != cover?.mark?.bytes {
                 if var c = cover {
                     defer { n += c.checked }
                     try c.finish(plan: s.plan.id)
@@ -297,6 +302,7 @@ public final class StatusBook: Sendable {
         return inner.withLock { i in
             i.signaturesChecked += checks
             if verified != known0 { i.verifiedMark = verified }
+            if !folded.isEmpty { i.othersWroteAt = options.now() }
             if state.seq > i.state.seq {
                 i.state = state
                 i.cursor = end
