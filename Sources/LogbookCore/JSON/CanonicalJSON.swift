@@ -44,9 +44,30 @@ public enum CanonicalJSON {
         }
     }
 
-    /// Members in RFC 8785 order: by UTF-16 code units of the key.
+    /// Members in RFC 8785 order: by UTF-16 code units of the key. Objects are mostly in that
+    /// order already (parsed from canonical lines, or built in it), so that is checked first.
     static func sortedMembers(_ obj: JSONObject) -> [(key: String, value: JSONValue)] {
-        obj.members.sorted { a, b in a.key.utf16.lexicographicallyPrecedes(b.key.utf16) }
+        let m = obj.members
+        var ordered = true
+        for i in m.indices.dropFirst() where !keyPrecedes(m[i - 1].key, m[i].key) {
+            ordered = false
+            break
+        }
+        return ordered ? m : m.sorted { a, b in keyPrecedes(a.key, b.key) }
+    }
+
+    /// UTF-16 code-unit order of two keys. For keys whose UTF-8 has no byte at or above 0xEE
+    /// (no character at or above U+E000), UTF-16 order is code-point order, which is UTF-8
+    /// byte order: one comparison of contiguous bytes. Otherwise the UTF-16 units are compared.
+    static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        let fast: Bool? = a.withUTF8 { x in
+            b.withUTF8 { y -> Bool? in
+                if x.contains(where: { $0 >= 0xEE }) || y.contains(where: { $0 >= 0xEE }) { return nil }
+                return x.lexicographicallyPrecedes(y)
+            }
+        }
+        return fast ?? a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
