@@ -1,3 +1,4 @@
+import Synchronization
 import LogbookCore
 import LogbookEngine
 import LogbookStoreConformance
@@ -125,5 +126,31 @@ import Testing
         let failure = await #expect(throws: ConformanceFailure.self) { try await check.run(storage) }
         #expect(failure?.message.contains("did not seal") == true, "\(failure?.message ?? "")")
         try await check.run(.memory())
+    }
+
+    /// A journal store that keeps a mark even for an append that wrote nothing.
+    final class MarkWithoutLines: ForwardingJournalStore {
+        let inner: any JournalStore
+        let stray = Mutex<[UInt8]?>(nil)
+        init(_ inner: any JournalStore) { self.inner = inner }
+        func append(_ ref: JournalRef, from cursor: Int64,
+                    marking build: @escaping @Sendable ([JournalLine], [UInt8]?) throws -> MarkedLines) async throws -> Int64 {
+            try await inner.append(ref, from: cursor, marking: { [self] newer, mark in
+                let out = try build(newer, stray.withLock { $0 } ?? mark)
+                if out.lines.isEmpty, let m = out.checkMark { stray.withLock { $0 = m } }
+                return out
+            })
+        }
+    }
+
+    /// The check-mark check catches a store that keeps a mark whose append wrote nothing; it
+    /// passes on the intact memory store.
+    @Test func checkMarksCatchAMarkKeptWithoutItsLines() async throws {
+        let broken = JournalStoreConformance.Backend(name: "mark-without-lines", make: { MarkWithoutLines(MemoryJournalStore()) })
+        let failure = await #expect(throws: ConformanceFailure.self) {
+            try await JournalStoreConformance.run(.checkMarksTravelWithTheirLines, on: broken)
+        }
+        #expect(failure?.message.contains("wrote nothing") == true, "\(failure?.message ?? "")")
+        try await JournalStoreConformance.run(.checkMarksTravelWithTheirLines, on: .memory)
     }
 }
