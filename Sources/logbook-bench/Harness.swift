@@ -227,6 +227,21 @@ enum Paths {
 /// Reads the `span <start> <end> <events> <cpu ns>` lines helper processes print (monotonic ns)
 /// and returns the aggregate rate (all events over the span from the first start to the last end)
 /// and the CPU the helpers spent in their loops per event.
+/// The exclusive-lock times the Logbook writers printed (`locks APPENDS WAITED HELD RAISE_WAITED
+/// RAISE_HELD`, seconds), as microseconds per append; nil when no output has them.
+func lockTimesPerAppend(outputs: [String]) -> (waited: Double, held: Double, raiseWaited: Double, raiseHeld: Double)? {
+    var n = 0.0, w = 0.0, h = 0.0, rw = 0.0, rh = 0.0
+    for f in outputs {
+        let text = (try? String(contentsOfFile: f, encoding: .utf8)) ?? ""
+        guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("locks ") }) else { continue }
+        let p = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard p.count == 5 else { continue }
+        n += p[0]; w += p[1]; h += p[2]; rw += p[3]; rh += p[4]
+    }
+    guard n > 0 else { return nil }
+    return (w / n * 1e6, h / n * 1e6, rw / n * 1e6, rh / n * 1e6)
+}
+
 func aggregateRate(outputs: [String]) throws -> (rate: Double, events: Int, seconds: Double, cpuPerEvent: Double) {
     var start = UInt64.max, end: UInt64 = 0, events = 0, cpu: UInt64 = 0
     for f in outputs {

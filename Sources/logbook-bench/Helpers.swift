@@ -36,6 +36,8 @@ enum Helper {
             let t0 = nowNS()
             for i in 0..<count { _ = try await book.submit(Fixture.progress(task, i, note: note), signer: key) }
             print("span \(t0) \(nowNS()) \(count) \(cpuNS() - c0)")
+            let lock = ws.store.exclusiveLockTimes
+            print("locks \(lock.appends) \(lock.waitedSeconds) \(lock.heldSeconds) \(lock.raiseWaitedSeconds) \(lock.raiseHeldSeconds)")
         case "_rss":
             // Peak RSS of a command. Run from this small fresh process because Linux counts, in a
             // child's ru_maxrss, the memory of the process it was spawned from (vfork + exec).

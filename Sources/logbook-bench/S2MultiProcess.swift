@@ -33,6 +33,10 @@ enum MultiProcess {
             }
             let r = try aggregateRate(outputs: outs)
             log("\(name) round \(round): \(r.events) events in \(String(format: "%.2f", r.seconds)) s, \(String(format: "%.0f", r.cpuPerEvent * 1e6)) µs CPU per event (sum over the writers' loops)")
+            if let l = lockTimesPerAppend(outputs: outs) {
+                log(String(format: "\(name) round \(round): per append, the journal's exclusive lock was waited for %.0f µs and held %.0f µs (write), then waited for %.0f µs and held %.0f µs (raise the durable mark)",
+                           l.waited, l.held, l.raiseWaited, l.raiseHeld))
+            }
             return (r.rate, r.cpuPerEvent, r.events, r.seconds)
         }
         let me = Paths.selfBinary

@@ -39,6 +39,10 @@ public final class FileJournalStore: JournalStore {
     let handles = Mutex<[JournalRef: Handle]>([:])
     /// The running change streams (``changes(_:)``).
     let watches = Mutex(WatchTable())
+    let lockClock = LockClock()
+
+    /// How long this store's appends have waited for and held the journal's exclusive lock.
+    public var exclusiveLockTimes: ExclusiveLockTimes { lockClock.times }
 
     /// The open descriptors of one journal. Their lifetime is this object's: they are closed in
     /// `deinit`, when the last user (the store's table, a reader, a writer holding the lock) lets
@@ -260,8 +264,7 @@ public final class FileJournalStore: JournalStore {
             throw LogbookError.indeterminate(Paths.fileName(of: h.path), error.message, plan: ref.planID)
         }
         try h.exclusive.withLock { _ in
-            try ops.flock(h.fd, LOCK_EX)
-            defer { try? ops.flock(h.fd, LOCK_UN) }
+            try lockClock.timed(raise: true, lock: { try ops.flock(h.fd, LOCK_EX) }, unlock: { try? ops.flock(h.fd, LOCK_UN) }) {
             let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
             guard mark.generation == written.generation else {
                 throw LogbookError.indeterminate(Paths.fileName(of: h.path), "another writer's sync failed after these events were written, and the journal was cut back to its durable end", plan: ref.planID)
@@ -273,6 +276,7 @@ public final class FileJournalStore: JournalStore {
                     poison(ref, h)
                     throw LogbookError.indeterminate(Paths.fileName(of: h.path), "the events are durable but the durable mark could not be raised: \(error)", plan: ref.planID)
                 }
+            }
             }
         }
         return written.end
@@ -292,8 +296,7 @@ public final class FileJournalStore: JournalStore {
     private func writeLocked(_ ref: JournalRef, _ h: Handle, from cursor: Int64, requireMark: Bool,
                              _ build: ([JournalLine], [UInt8]?) throws -> MarkedLines) throws -> Written? {
         try h.exclusive.withLock { _ throws -> Written? in
-            try ops.flock(h.fd, LOCK_EX)
-            defer { try? ops.flock(h.fd, LOCK_UN) }
+            try lockClock.timed(raise: false, lock: { try ops.flock(h.fd, LOCK_EX) }, unlock: { try? ops.flock(h.fd, LOCK_UN) }) { () throws -> Written? in
             let found = try readMark(h)
             if found == nil, requireMark { return nil }
             let mark = found ?? DurableMark(generation: 0, end: 0)
@@ -335,6 +338,7 @@ public final class FileJournalStore: JournalStore {
             // What this call folds but did not write may not be durable yet: the sync below covers
             // it too (one file), and a book keeps it only once that sync succeeded.
             return Written(start: base + size, end: base + size + Int64(bytes.count), generation: mark.generation, durable: mark.end)
+            }
         }
     }
 
