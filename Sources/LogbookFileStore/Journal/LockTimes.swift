@@ -34,8 +34,10 @@ final class LockClock: Sendable {
         try lock()
         let got = Self.now()
         defer {
-            unlock()
+            // Before the unlock: waking the waiters can deschedule this thread, which is not
+            // time the lock was held.
             let done = Self.now()
+            unlock()
             if raise {
                 raiseWaited.add(got - asked, ordering: .relaxed)
                 raiseHeld.add(done - got, ordering: .relaxed)
