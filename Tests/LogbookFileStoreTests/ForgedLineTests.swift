@@ -31,26 +31,8 @@ import Testing
         let refused = try f.cli(["task", "start", "T2", "--persona", "WORKER"])
         #expect(refused.status == 3, "\(refused.stderr)")
         // The forger appends `done T1` as WORKER: right seq, prev, hash and key id; no key.
-        var lines = f.journalLines()
-        let last = try Event(line: Array(lines.last!.utf8))
-        var e = last
-        e.seq = last.seq + 1
-        e.prev = last.hash
-        e.type = .done
-        e.data = ["summary": "forged"]
-        e.idempotencyKey = nil
-        e.traceID = nil
-        e.sig = try forgery.sign(f, e)
-        e.hash = e.computedHash
-        lines.append(String(decoding: e.line.dropLast(e.line.last == 0x0A ? 1 : 0), as: UTF8.self))
-        f.writeJournal(lines: lines)
-        let before = WorkspaceBytes(f.root)
-        for args in [["task", "start", "T2", "--persona", "WORKER"], ["task", "progress", "T1", "--percent", "10", "--persona", "WORKER"],
-                     ["status"], ["task", "list"]] {
-            let r = try f.cli(args)
-            expectOneLineError(r, code: 6, mentions: ["seq \(e.seq)", "signature"], "\(forgery.name): \(args.joined(separator: " "))")
-        }
-        #expect(before.changes(to: WorkspaceBytes(f.root)).isEmpty, "\(forgery.name): a command wrote after the forged line")
+        let e = try f.appendForgedDone { try forgery.sign(f, $0) }
+        try f.expectEveryCommandRefusesForgedLine(seq: e.seq, forgery.name)
         let v = try f.cli(["verify"])
         #expect(v.status == 6 && v.stderr.contains("seq \(e.seq)"), "\(v.stderr)")
     }

@@ -108,27 +108,9 @@ import Testing
         try f.ok(["task", "progress", "T1", "--percent", "5", "--persona", "WORKER"])
         // The forger appends `done T1` as WORKER (right seq, prev, hash and key id, no key) and
         // plants a mark that claims it was checked.
-        var lines = f.journalLines()
-        let last = try Event(line: Array(lines.last!.utf8))
-        var e = last
-        e.seq = last.seq + 1
-        e.prev = last.hash
-        e.type = .done
-        e.data = ["summary": "forged"]
-        e.idempotencyKey = nil
-        e.traceID = nil
-        e.sig = [UInt8](repeating: 9, count: 64)
-        e.hash = e.computedHash
-        lines.append(String(decoding: e.line.dropLast(e.line.last == 0x0A ? 1 : 0), as: UTF8.self))
-        f.writeJournal(lines: lines)
+        let e = try f.appendForgedDone { _ in [UInt8](repeating: 9, count: 64) }
         try Self.plantMark(f.ws, f.plan, try forgery.mark(f.ws, f.plan, e.seq, e.hash), end: Int64(TestSupport.bytes(f.journalPath).count))
-        let before = WorkspaceBytes(f.root)
-        for args in [["task", "start", "T2", "--persona", "WORKER"], ["task", "progress", "T1", "--percent", "10", "--persona", "WORKER"],
-                     ["status"], ["task", "list"]] {
-            let r = try f.cli(args)
-            expectOneLineError(r, code: 6, mentions: ["seq \(e.seq)", "signature"], "\(forgery.name): \(args.joined(separator: " "))")
-        }
-        #expect(before.changes(to: WorkspaceBytes(f.root)).isEmpty, "\(forgery.name): a command wrote after the forged line")
+        try f.expectEveryCommandRefusesForgedLine(seq: e.seq, forgery.name)
     }
 
     /// A line under a true mark edited behind the tool's back, its hash and every later hash

@@ -52,6 +52,37 @@ struct CLIFixture: Sendable {
     func writeJournal(lines: [String]) {
         _ = FileManager.default.createFile(atPath: journalPath, contents: Data(lines.map { $0 + "\n" }.joined().utf8))
     }
+
+    /// Every writer and reader the forged line at `seq` reaches (start, progress, status, task
+    /// list) exits 6 naming its seq and the signature, and none of them writes anything.
+    func expectEveryCommandRefusesForgedLine(seq: Int, _ context: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let before = WorkspaceBytes(root)
+        for args in [["task", "start", "T2", "--persona", "WORKER"], ["task", "progress", "T1", "--percent", "10", "--persona", "WORKER"],
+                     ["status"], ["task", "list"]] {
+            let r = try cli(args)
+            expectOneLineError(r, code: 6, mentions: ["seq \(seq)", "signature"], "\(context): \(args.joined(separator: " "))", sourceLocation: sourceLocation)
+        }
+        #expect(before.changes(to: WorkspaceBytes(root)).isEmpty, "\(context): a command wrote after the forged line", sourceLocation: sourceLocation)
+    }
+
+    /// Appends, behind the tool's back, `done` of the last line's task as its persona: the right
+    /// seq, prev, hash and key id, and the signature `sign` gives (no key: a forgery). Returns it.
+    func appendForgedDone(sign: (Event) throws -> [UInt8]) throws -> Event {
+        var lines = journalLines()
+        let last = try Event(line: Array(lines.last!.utf8))
+        var e = last
+        e.seq = last.seq + 1
+        e.prev = last.hash
+        e.type = .done
+        e.data = ["summary": "forged"]
+        e.idempotencyKey = nil
+        e.traceID = nil
+        e.sig = try sign(e)
+        e.hash = e.computedHash
+        lines.append(String(decoding: e.line.dropLast(e.line.last == 0x0A ? 1 : 0), as: UTF8.self))
+        writeJournal(lines: lines)
+        return e
+    }
 }
 
 /// The bytes of every regular file in a workspace (and its keys/), to prove a refused command
