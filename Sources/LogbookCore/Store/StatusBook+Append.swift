@@ -153,57 +153,15 @@ extension StatusBook {
         var appended: [Int] = []
         do {
             let signers = batch.compactMap(\.signer)
-            let end = try await store.append(ref, from: before.1, marking: { [self] newer, markBytes in
+            // What the fold before the lock read is not read again under it.
+            let from = pre?.base == before.1 ? pre!.cursor : before.1
+            let end = try await store.append(ref, from: from, marking: { [self] newer, markBytes in
                 try inner.withLock { i throws(LogbookError) -> MarkedLines in
-                    // What others appended since: one signature (the newest check mark's) for
-                    // the lines it covers, one per line for the rest. The fold goes into a copy
-                    // and is kept only once every line in it is proven.
-                    var checks = 0
-                    defer { i.signaturesChecked += checks }
-                    var folding = i.state, keys = i.keys, at = i.cursor
-                    var folded: [Folded] = []
-                    var waiting: [MarkCover.Deferred] = []
-                    if let pre, pre.base == i.cursor {
-                        (folding, keys, at, folded, waiting) = (pre.state, pre.keys, pre.cursor, pre.folded, pre.deferred)
-                    }
-                    var cover: MarkCover?
-                    if options.lineKeys != nil, !waiting.isEmpty || newer.contains(where: { $0.end > at }) {
-                        // The mark is judged by what this book has proven (its state and keys).
-                        cover = StatusBook.acceptedMark(markBytes, ref: ref, state: i.state, trusted: i.keys, verified: i.verifiedMark, checks: &checks)
-                        if cover != nil { i.verifiedMark = markBytes }
-                    }
-                    if var c = cover, let mark = c.mark, mark.seq >= folding.seq {
-                        c.deferred = waiting
-                        if mark.seq == folding.seq, let head = folding.head {
-                            try c.folded(seq: folding.seq, hash: head, state: folding, plan: plan.id)
-                        }
-                        cover = c
-                    } else if !waiting.isEmpty {
-                        var c = MarkCover.deferAll
-                        c.deferred = waiting
-                        defer { checks += c.checked }
-                        try c.finish(plan: plan.id)
-                        cover = nil
-                    }
-                    for line in newer where line.end > at {
-                        folded.append(try StatusBook.fold(line, into: &folding, keys: options.lineKeys, trusted: &keys, cover: &cover, checks: &checks))
-                        at = line.end
-                    }
-                    if var c = cover {
-                        defer { checks += c.checked }
-                        try c.finish(plan: plan.id)
-                    }
                     let now = options.now()
-                    if at != i.cursor {
-                        i.othersWroteAt = now
-                        i.state = folding
-                        i.keys = keys
-                        i.cursor = at
-                        i.absorb(folded, head: folding)
-                    }
+                    if try catchUpLocked(&i, newer: newer, markBytes: markBytes, pre: pre) { i.othersWroteAt = now }
                     i.anchor(i.state.seq, i.cursor)  // where this batch's lines start
                     // The time under the exclusion, after every earlier event: never before the head's.
-                    let ts = Timestamp.string(options.now(), notBefore: i.state.lastTS)
+                    let ts = Timestamp.string(now, notBefore: i.state.lastTS)
                     // The batch folds into a copy of the state (readers keep the durable one until
                     // the append returns) but into the history itself, in place: copying a
                     // history of thousands of entries per commit cost more than the commit. The

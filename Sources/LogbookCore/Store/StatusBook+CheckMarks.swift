@@ -130,6 +130,59 @@ extension StatusBook {
         return Prefold(base: cursor, cursor: end, state: s, keys: t, folded: out, deferred: cover?.deferred ?? [])
     }
 
+    /// The catch-up under the store's exclusion: folds `newer` (the lines the store read after
+    /// the commit's `from`) onto this book's state, or onto `pre` when it continues from here,
+    /// settling every deferred and new signature check with the newest check mark `markBytes`
+    /// where it covers them and one by one where it does not. The result replaces the book's
+    /// state only once all of it is proven; a line that fails throws with nothing kept.
+    ///
+    /// - Returns: whether it folded lines (which other processes wrote).
+    func catchUpLocked(_ i: inout Inner, newer: [JournalLine], markBytes: [UInt8]?, pre: Prefold?) throws(LogbookError) -> Bool {
+        var checks = 0
+        defer { i.signaturesChecked += checks }
+        var folding = i.state, keys = i.keys, at = i.cursor
+        var folded: [Folded] = []
+        var waiting: [MarkCover.Deferred] = []
+        // The fold before the lock started at this book's cursor then; a reader may have moved
+        // the cursor since, to at most the end of the lines that fold read (the same lines).
+        if let pre, pre.base <= i.cursor, i.cursor <= pre.cursor {
+            (folding, keys, at, folded, waiting) = (pre.state, pre.keys, pre.cursor, pre.folded, pre.deferred)
+        }
+        var cover: MarkCover?
+        if options.lineKeys != nil, !waiting.isEmpty || newer.contains(where: { $0.end > at }) {
+            // The mark is judged by what this book has proven (its state and keys).
+            cover = StatusBook.acceptedMark(markBytes, ref: ref, state: i.state, trusted: i.keys, verified: i.verifiedMark, checks: &checks)
+            if cover != nil { i.verifiedMark = markBytes }
+        }
+        if var c = cover, let mark = c.mark, mark.seq >= folding.seq {
+            c.deferred = waiting
+            if mark.seq == folding.seq, let head = folding.head {
+                try c.folded(seq: folding.seq, hash: head, state: folding, plan: plan.id)
+            }
+            cover = c
+        } else if !waiting.isEmpty {
+            var c = MarkCover.deferAll
+            c.deferred = waiting
+            defer { checks += c.checked }
+            try c.finish(plan: plan.id)
+            cover = nil
+        }
+        for line in newer where line.end > at {
+            folded.append(try StatusBook.fold(line, into: &folding, keys: options.lineKeys, trusted: &keys, cover: &cover, checks: &checks))
+            at = line.end
+        }
+        if var c = cover {
+            defer { checks += c.checked }
+            try c.finish(plan: plan.id)
+        }
+        guard at != i.cursor else { return false }
+        i.state = folding
+        i.keys = keys
+        i.cursor = at
+        i.absorb(folded, head: folding)
+        return true
+    }
+
     /// Signatures this book has checked (journal lines and check marks), for tests and metrics.
     public var signaturesChecked: Int { inner.withLock { $0.signaturesChecked } }
 }
