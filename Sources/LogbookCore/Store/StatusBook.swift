@@ -167,9 +167,11 @@ public final class StatusBook: Sendable {
     }
 
     /// ``replay(store:ref:into:from:keys:)`` that also notes the keys the lines record and
-    /// returns each folded event's hash and statement digest; with `mark` (accepted by
-    /// ``acceptedMark(_:ref:state:trusted:verified:checks:)``) the signatures it covers are
-    /// proven by it instead of one by one. `checks` counts the signatures checked.
+    /// returns each folded event's hash and statement digest. With `keys`, the check mark the
+    /// store gives with each batch of lines proves the signatures it covers (when
+    /// ``acceptedMark(_:ref:state:trusted:verified:checks:)`` accepts it) instead of one check
+    /// per line; `verifiedMark` is the last mark known to verify (updated), `checks` counts the
+    /// signatures checked.
     static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64,
                        keys: [String: PublicKey]?, trusted: inout TrustedKeys, folded: inout [Folded],
                        verifiedMark: inout [UInt8]?, checks: inout Int) async throws -> Int64 {
