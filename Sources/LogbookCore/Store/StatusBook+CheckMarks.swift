@@ -16,9 +16,6 @@ extension StatusBook {
         let mark: CheckMark?
         let persona: String
         var deferred: [Deferred] = []
-        /// Signatures checked one by one (a line the mark does not cover, or a mark that did
-        /// not hold).
-        var checked = 0
 
         struct Deferred {
             var seq: Int
@@ -33,25 +30,25 @@ extension StatusBook {
         /// Whether the signature of the line at `seq` may wait for the mark.
         func covers(_ seq: Int) -> Bool { mark.map { seq <= $0.seq } ?? true }
 
-        /// Defers every check until ``finish(plan:)`` (or until a mark settles them).
+        /// Defers every check until ``finish(plan:checks:)`` (or until a mark settles them).
         static var deferAll: MarkCover { MarkCover(mark: nil, persona: "") }
 
         /// After the line at `seq` with chain hash `hash` was folded into `state`.
-        mutating func folded(seq: Int, hash: Digest256, state: StatusState, plan: String) throws(LogbookError) {
+        mutating func folded(seq: Int, hash: Digest256, state: StatusState, plan: String, checks: inout Int) throws(LogbookError) {
             guard let mark, seq == mark.seq else { return }
             if hash == mark.hash, state.personas[persona]?.keyID == mark.keyID {
                 deferred = []
             } else {
-                try finish(plan: plan)
+                try finish(plan: plan, checks: &checks)
             }
         }
 
-        /// Checks every signature still waiting.
-        mutating func finish(plan: String) throws(LogbookError) {
+        /// Checks every signature still waiting, counting them in `checks`.
+        mutating func finish(plan: String, checks: inout Int) throws(LogbookError) {
             let waiting = deferred
             deferred = []
             for d in waiting {
-                checked += 1
+                checks += 1
                 guard d.key.isValid(signature: d.sig, message: d.message) else {
                     throw StatusBook.signatureError(plan: plan, task: d.task, seq: d.seq, persona: d.persona, keyID: d.keyID)
                 }
@@ -157,24 +154,20 @@ extension StatusBook {
         if var c = cover, let mark = c.mark, mark.seq >= folding.seq {
             c.deferred = waiting
             if mark.seq == folding.seq, let head = folding.head {
-                try c.folded(seq: folding.seq, hash: head, state: folding, plan: plan.id)
+                try c.folded(seq: folding.seq, hash: head, state: folding, plan: plan.id, checks: &checks)
             }
             cover = c
         } else if !waiting.isEmpty {
             var c = MarkCover.deferAll
             c.deferred = waiting
-            defer { checks += c.checked }
-            try c.finish(plan: plan.id)
+            try c.finish(plan: plan.id, checks: &checks)
             cover = nil
         }
         for line in newer where line.end > at {
             folded.append(try StatusBook.fold(line, into: &folding, keys: options.lineKeys, trusted: &keys, cover: &cover, checks: &checks))
             at = line.end
         }
-        if var c = cover {
-            defer { checks += c.checked }
-            try c.finish(plan: plan.id)
-        }
+        try cover?.finish(plan: plan.id, checks: &checks)
         guard at != i.cursor else { return false }
         i.state = folding
         i.keys = keys

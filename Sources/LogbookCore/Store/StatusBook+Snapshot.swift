@@ -40,12 +40,7 @@ extension StatusBook {
             var s = state
             // The tail with the keys the genesis records: a check mark by one of them (for a
             // persona the snapshot's state trusts it for) covers the tail with one signature.
-            var trusted = TrustedKeys(genesis: genesis)
-            var folded: [Folded] = []
-            var mark: [UInt8]?
-            var checks = 0
-            if let end = try? await replay(store: store, ref: ref, into: &s, from: cursor, keys: keys, trusted: &trusted, folded: &folded,
-                                           verifiedMark: &mark, checks: &checks) {
+            if let end = try? await replay(store: store, ref: ref, into: &s, from: cursor, keys: keys, trusting: TrustedKeys(genesis: genesis)) {
                 return Loaded(genesis: genesis, state: s, cursor: end, snapshotSeq: state.seq, snapshotCursor: cursor, snapshot: .trusted)
             }
             why = "the journal after its seq does not follow from it"

@@ -158,12 +158,16 @@ public final class StatusBook: Sendable {
     }
 
     /// Folds every line from `cursor` into `state`, checking each hash and rule, and with
-    /// `keys` each signature.
+    /// `keys` each signature; `trusting` are the keys the journal is known to record so far (a
+    /// check mark by one of them may prove the signatures it covers).
     static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64,
-                       keys: [String: PublicKey]?) async throws -> Int64 {
-        var trusted = TrustedKeys()
+                       keys: [String: PublicKey]?, trusting known: TrustedKeys = TrustedKeys()) async throws -> Int64 {
+        var trusted = known
         var folded: [Folded] = []
-        return try await replay(store: store, ref: ref, into: &state, from: cursor, keys: keys, trusted: &trusted, folded: &folded)
+        var mark: [UInt8]?
+        var checks = 0
+        return try await replay(store: store, ref: ref, into: &state, from: cursor, keys: keys, trusted: &trusted, folded: &folded,
+                                verifiedMark: &mark, checks: &checks)
     }
 
     /// ``replay(store:ref:into:from:keys:)`` that also notes the keys the lines record and
@@ -179,8 +183,6 @@ public final class StatusBook: Sendable {
         var s = state
         var t = trusted
         var out: [Folded] = []
-        var n = 0
-        defer { checks += n }
         // Each batch of lines comes with the newest check mark kept with lines durable at that
         // moment (one view of the store), so a reader chasing a busy journal's tail has a mark
         // for each batch it reads.
@@ -189,34 +191,20 @@ public final class StatusBook: Sendable {
             let (lines, markBytes) = try await store.readWithCheckMark(ref, from: end, limit: 1 << 20)
             guard !lines.isEmpty else { break }
             if keys != nil, markBytes != nil, markBytes != cover?.mark?.bytes {
-                if var c = cover {
-                    defer { n += c.checked }
-                    try c.finish(plan: s.plan.id)
-                }
-                cover = acceptedMark(markBytes, ref: ref, state: s, trusted: t, verified: verifiedMark, checks: &n)
+                try cover?.finish(plan: s.plan.id, checks: &checks)
+                cover = acceptedMark(markBytes, ref: ref, state: s, trusted: t, verified: verifiedMark, checks: &checks)
                 if cover != nil { verifiedMark = markBytes }
             }
             for line in lines {
-                out.append(try fold(line, into: &s, keys: keys, trusted: &t, cover: &cover, checks: &n))
+                out.append(try fold(line, into: &s, keys: keys, trusted: &t, cover: &cover, checks: &checks))
                 end = line.end
             }
         }
-        if var c = cover {
-            defer { n += c.checked }
-            try c.finish(plan: s.plan.id)
-        }
+        try cover?.finish(plan: s.plan.id, checks: &checks)
         state = s
         trusted = t
         folded = out
         return end
-    }
-
-    static func replay(store: any JournalStore, ref: JournalRef, into state: inout StatusState, from cursor: Int64,
-                       keys: [String: PublicKey]?, trusted: inout TrustedKeys, folded: inout [Folded]) async throws -> Int64 {
-        var n = 0
-        var none: [UInt8]?
-        return try await replay(store: store, ref: ref, into: &state, from: cursor, keys: keys, trusted: &trusted, folded: &folded,
-                                verifiedMark: &none, checks: &n)
     }
 
     /// What folding a line leaves for the history.
@@ -244,13 +232,13 @@ public final class StatusBook: Sendable {
     }
 
     /// ``fold(_:into:keys:trusted:)`` whose signature check waits in `cover` when the mark
-    /// covers the line (the caller calls ``MarkCover/finish(plan:)`` before it keeps the state).
+    /// covers the line (the caller calls ``MarkCover/finish(plan:checks:)`` before it keeps the state).
     static func fold(_ line: JournalLine, into state: inout StatusState, keys: [String: PublicKey]?,
                      trusted: inout TrustedKeys, cover: inout MarkCover?, checks: inout Int) throws(LogbookError) -> Folded {
         // A line that fails while earlier signatures wait for a mark: those are checked first,
         // so the refusal names the first bad line.
         func fail(_ error: LogbookError) throws(LogbookError) -> Never {
-            try cover?.finish(plan: state.plan.id)
+            try cover?.finish(plan: state.plan.id, checks: &checks)
             throw error
         }
         let e: Event
@@ -281,7 +269,7 @@ public final class StatusBook: Sendable {
             try fail(LogbookError(.corrupt, "journal event breaks a rule (\(error.description)); run `logbook verify`", plan: state.plan.id, seq: e.seq))
         }
         trusted.note(e)
-        try cover?.folded(seq: e.seq, hash: e.hash, state: state, plan: state.plan.id)
+        try cover?.folded(seq: e.seq, hash: e.hash, state: state, plan: state.plan.id, checks: &checks)
         return Folded(seq: e.seq, hash: e.hash, statement: Digest256.of(stmtBytes))
     }
 
