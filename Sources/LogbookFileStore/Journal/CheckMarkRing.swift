@@ -38,6 +38,11 @@ struct CheckMarkRing {
         }
     }
 
+    /// The mark of the newest slot whose batch ends at or before `end` (any slot without it).
+    static func newest(_ slots: [Slot?], endingBy end: Int64 = .max) -> [UInt8]? {
+        slots.compactMap { $0 }.filter { $0.end <= end }.max { $0.end < $1.end }?.mark
+    }
+
     static func slotBytes(_ s: Slot) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(slotSize)
@@ -89,7 +94,6 @@ extension FileJournalStore {
 
     /// The newest slot's mark whose batch ends within the durable part (under the shared lock).
     private func newestDurableMark(_ h: Handle, _ view: LiveView) throws -> [UInt8]? {
-        let durable = view.base + view.durable
-        return try readCheckMarks(h).compactMap { $0 }.filter { $0.end <= durable }.max { $0.end < $1.end }?.mark
+        CheckMarkRing.newest(try readCheckMarks(h), endingBy: view.base + view.durable)
     }
 }

@@ -66,10 +66,8 @@ extension FileJournalStore {
     /// syncing the journal and recording its complete end (lines a writer wrote but had not yet
     /// synced, or left behind when it died before its sync, are durable after this sync).
     func prepareMark(_ h: Handle) throws {
-        try h.exclusive.withLock { _ in
+        try exclusively(h) {
             if h.markReady.load(ordering: .acquiring) { return }
-            try ops.flock(h.fd, LOCK_EX)
-            defer { try? ops.flock(h.fd, LOCK_UN) }
             let size = try ops.size(h.fd)
             let m = try manifest(h.ref, h)
             try coverCompleteLines(h, upTo: m.liveBase(liveSize: size) + (try completeEnd(h, size: size)))

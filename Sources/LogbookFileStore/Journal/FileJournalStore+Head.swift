@@ -37,7 +37,6 @@ extension FileJournalStore {
         try shared(ref) { h, m, live in
             let base = live.base
             let end = live.durable
-            let size = live.durable
             if let hint, hint > base, hint - base <= end {
                 let at = hint - base
                 if try readRange(h.fd, from: at - 1, count: 1) == [0x0A] {
@@ -49,7 +48,7 @@ extension FileJournalStore {
             if let seg = m.segments.first(where: { $0.firstSeq <= seq && seq <= $0.lastSeq }), seg.end <= base {
                 var at = seg.start
                 while at < seg.end {
-                    let batch = try lines(ref, h, m, from: at, limit: 1 << 20, liveSize: size, base: base).lines
+                    let batch = try lines(ref, h, m, from: at, limit: 1 << 20, liveSize: end, base: base).lines
                     guard let last = batch.last else { return nil }
                     for l in batch where l.end <= seg.end && JournalHead.seq(l.bytes) == seq { return l }
                     at = last.end

@@ -24,9 +24,7 @@ extension FileJournalStore {
 
     func sealNow(_ ref: JournalRef) throws -> SegmentManifest {
         let h = try handle(ref)
-        return try h.exclusive.withLock { _ throws -> SegmentManifest in
-            try ops.flock(h.fd, LOCK_EX)
-            defer { try? ops.flock(h.fd, LOCK_UN) }
+        return try exclusively(h) { () throws -> SegmentManifest in
             var m = try finishRotation(ref, h, try manifest(ref, h))
             if m.sealed { return m }
             let size = try ops.size(h.fd)

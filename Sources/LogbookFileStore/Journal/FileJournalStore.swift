@@ -44,6 +44,14 @@ public final class FileJournalStore: JournalStore {
     /// How long this store's appends have waited for and held the journal's exclusive lock.
     public var exclusiveLockTimes: ExclusiveLockTimes { lockClock.times }
 
+    /// Runs `body` holding this process's mutex for the journal and its exclusive `flock`,
+    /// timed as `section` when given (an append's write or raise).
+    func exclusively<T>(_ h: Handle, timing section: LockClock.Section? = nil, _ body: () throws -> T) throws -> T {
+        try h.exclusive.withLock { _ in
+            try lockClock.timed(section, lock: { try ops.flock(h.fd, LOCK_EX) }, unlock: { try? ops.flock(h.fd, LOCK_UN) }, body)
+        }
+    }
+
     /// The open descriptors of one journal. Their lifetime is this object's: they are closed in
     /// `deinit`, when the last user (the store's table, a reader, a writer holding the lock) lets
     /// go of it. ``poison(_:_:)`` only drops the table's reference, so a reader or a deferred
@@ -263,8 +271,7 @@ public final class FileJournalStore: JournalStore {
             cutToMark(ref, h, after: written.start, bytes: Int(written.end - written.start))
             throw LogbookError.indeterminate(Paths.fileName(of: h.path), error.message, plan: ref.planID)
         }
-        try h.exclusive.withLock { _ in
-            try lockClock.timed(raise: true, lock: { try ops.flock(h.fd, LOCK_EX) }, unlock: { try? ops.flock(h.fd, LOCK_UN) }) {
+        try exclusively(h, timing: .raise) {
             let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
             guard mark.generation == written.generation else {
                 throw LogbookError.indeterminate(Paths.fileName(of: h.path), "another writer's sync failed after these events were written, and the journal was cut back to its durable end", plan: ref.planID)
@@ -276,7 +283,6 @@ public final class FileJournalStore: JournalStore {
                     poison(ref, h)
                     throw LogbookError.indeterminate(Paths.fileName(of: h.path), "the events are durable but the durable mark could not be raised: \(error)", plan: ref.planID)
                 }
-            }
             }
         }
         return written.end
@@ -295,8 +301,7 @@ public final class FileJournalStore: JournalStore {
     /// write. Nil (nothing done) when `requireMark` and the mark is not this handle's file's.
     private func writeLocked(_ ref: JournalRef, _ h: Handle, from cursor: Int64, requireMark: Bool,
                              _ build: ([JournalLine], [UInt8]?) throws -> MarkedLines) throws -> Written? {
-        try h.exclusive.withLock { _ throws -> Written? in
-            try lockClock.timed(raise: false, lock: { try ops.flock(h.fd, LOCK_EX) }, unlock: { try? ops.flock(h.fd, LOCK_UN) }) { () throws -> Written? in
+        try exclusively(h, timing: .write) { () throws -> Written? in
             let found = try readMark(h)
             if found == nil, requireMark { return nil }
             let mark = found ?? DurableMark(generation: 0, end: 0)
@@ -313,7 +318,7 @@ public final class FileJournalStore: JournalStore {
             let base = m.liveBase(liveSize: size)
             // `build` first: the writer's own refusal (the plan is ARCHIVED) says more than ours.
             let checks = (try? readCheckMarks(h)) ?? []
-            let marked = try build(newer, checks.compactMap { $0 }.max { $0.end < $1.end }?.mark)
+            let marked = try build(newer, CheckMarkRing.newest(checks))
             let add = marked.lines
             // Nothing to write: what `build` folded must still be durable before the caller
             // keeps it (a line of a writer between its write and its sync), so it is synced below
@@ -338,7 +343,6 @@ public final class FileJournalStore: JournalStore {
             // What this call folds but did not write may not be durable yet: the sync below covers
             // it too (one file), and a book keeps it only once that sync succeeded.
             return Written(start: base + size, end: base + size + Int64(bytes.count), generation: mark.generation, durable: mark.end)
-            }
         }
     }
 
@@ -346,22 +350,16 @@ public final class FileJournalStore: JournalStore {
     /// generation on, under the exclusive lock; the handle is dropped so the next call reopens
     /// and re-reads the file.
     func cutToMark(_ ref: JournalRef, _ h: Handle, after start: Int64, bytes: Int) {
-        let cut: Bool = h.exclusive.withLock { _ in
-            do {
-                try ops.flock(h.fd, LOCK_EX)
-                defer { try? ops.flock(h.fd, LOCK_UN) }
-                let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
-                let size = try ops.size(h.fd)
-                let base = try manifest(ref, h).liveBase(liveSize: size)
-                let keep = max(0, mark.end - base)
-                if keep < size { try ops.ftruncate(h.fd, keep) }
-                try writeMark(h, DurableMark(generation: mark.generation &+ 1, end: mark.end))
-                dropCheckMarks(h, after: mark.end)
-                return true
-            } catch {
-                return false
-            }
-        }
+        let cut = (try? exclusively(h) { () throws -> Bool in
+            let mark = try readMark(h) ?? DurableMark(generation: 0, end: 0)
+            let size = try ops.size(h.fd)
+            let base = try manifest(ref, h).liveBase(liveSize: size)
+            let keep = max(0, mark.end - base)
+            if keep < size { try ops.ftruncate(h.fd, keep) }
+            try writeMark(h, DurableMark(generation: mark.generation &+ 1, end: mark.end))
+            dropCheckMarks(h, after: mark.end)
+            return true
+        }) ?? false
         poison(ref, h)
         if !cut {
             logger.critical("could not cut \(bytes) unsynced bytes at offset \(start) of \(Paths.fileName(of: h.path)) after a failed fdatasync; a later writer's sync may make them durable, but they were never acknowledged")
@@ -392,9 +390,7 @@ public final class FileJournalStore: JournalStore {
     /// cut (0 if none).
     public func recover(_ ref: JournalRef) throws -> Int {
         let h = try handle(ref)
-        return try h.exclusive.withLock { _ throws -> Int in
-            try ops.flock(h.fd, LOCK_EX)
-            defer { try? ops.flock(h.fd, LOCK_UN) }
+        return try exclusively(h) { () throws -> Int in
             _ = try finishRotation(ref, h, try manifest(ref, h))
             let size = try ops.size(h.fd)
             let window = max(0, size - Int64(Event.maxGenesisLineBytes + 1))

@@ -28,8 +28,17 @@ final class LockClock: Sendable {
         return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
     }
 
-    /// Runs `body` between `lock` and `unlock`, counting the wait and the hold.
-    func timed<T>(raise: Bool, lock: () throws -> Void, unlock: () -> Void, _ body: () throws -> T) throws -> T {
+    /// The sections of an append that are timed.
+    enum Section { case write, raise }
+
+    /// Runs `body` between `lock` and `unlock`, counting the wait and the hold as `section`
+    /// (nil: not counted).
+    func timed<T>(_ section: Section?, lock: () throws -> Void, unlock: () -> Void, _ body: () throws -> T) throws -> T {
+        guard let section else {
+            try lock()
+            defer { unlock() }
+            return try body()
+        }
         let asked = Self.now()
         try lock()
         let got = Self.now()
@@ -38,7 +47,7 @@ final class LockClock: Sendable {
             // time the lock was held.
             let done = Self.now()
             unlock()
-            if raise {
+            if section == .raise {
                 raiseWaited.add(got - asked, ordering: .relaxed)
                 raiseHeld.add(done - got, ordering: .relaxed)
             } else {
