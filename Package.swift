@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "LogbookEngine", targets: ["LogbookEngine"]),
         .library(name: "LogbookFileStore", targets: ["LogbookFileStore"]),
         .library(name: "LogbookStoreConformance", targets: ["LogbookStoreConformance"]),
+        .library(name: "LogbookServer", targets: ["LogbookServer"]),
         .executable(name: "logbook", targets: ["logbook"]),
         .executable(name: "logbook-bench", targets: ["logbook-bench"]),
     ],
@@ -17,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // The server (issue 11): HTTP, its services' lifecycle, metrics in Prometheus format.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure core: models, canonical JSON, hashing and signing, the task state machine and
@@ -46,6 +52,22 @@ let package = Package(
                 // Blocking file I/O (flock, pread, fdatasync) runs on NIOThreadPool, never on
                 // Swift's cooperative threads.
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // fdatasync latency for /metrics (a no-op unless the process bootstraps a backend).
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // `logbook serve`: the JSON HTTP API, the SSE stream and /metrics over the engine (never
+        // the file store directly). Hummingbird 2, swift-metrics with swift-prometheus.
+        .target(
+            name: "LogbookServer",
+            dependencies: [
+                "LogbookCore",
+                "LogbookEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -54,6 +76,7 @@ let package = Package(
                 "LogbookCore",
                 "LogbookEngine",
                 "LogbookFileStore",
+                "LogbookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,6 +105,15 @@ let package = Package(
             name: "LogbookCoreTests",
             dependencies: ["LogbookCore", "LogbookStoreConformance"],
             resources: [.copy("Resources")]
+        ),
+        .testTarget(
+            name: "LogbookServerTests",
+            dependencies: [
+                "LogbookCore", "LogbookEngine", "LogbookServer", "LogbookFileStore", "logbook",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "LogbookFileStoreTests",

@@ -24,7 +24,7 @@ struct Logbook: AsyncParsableCommand {
             LogCommand.self, WatchCommand.self, VerifyCommand.self, RecoverCommand.self,
             ValidateCommand.self, FreezeCommand.self, ReportCommand.self, ArchiveCommand.self,
             CheckpointCommand.self, ProveCommand.self, VerifyProofCommand.self, ConsistencyCommand.self,
-            MigrateCommand.self, DemoCommand.self,
+            MigrateCommand.self, ServeCommand.self, DemoCommand.self,
             DemoAgentCommand.self, LoadCommand.self,
         ]
     )

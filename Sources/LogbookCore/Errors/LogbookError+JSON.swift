@@ -8,10 +8,10 @@ extension LogbookError.Code {
     /// durability is unknown: retry with the same idempotency key).
     public var exitCode: Int32 {
         switch self {
-        case .badInput, .invalidPlan, .usage: 2
+        case .badInput, .invalidPlan, .usage, .tooLarge, .unsupportedMediaType: 2
         case .refused, .forbidden, .conflict, .locked, .notLocked, .alreadyExists: 3
         case .notFound: 4
-        case .badSignature, .badKey: 5
+        case .badSignature, .badKey, .unauthorized: 5
         case .corrupt: 6
         case .io: 7
         case .unsupported: 8

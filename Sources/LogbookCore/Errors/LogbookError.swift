@@ -41,6 +41,12 @@ public struct LogbookError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let unsupported = Code(rawValue: "unsupported")
         /// A command line that does not parse (unknown verb or option, missing or malformed value).
         public static let usage = Code(rawValue: "usage")
+        /// A request without the read token a server requires, or with a wrong one (HTTP 401).
+        public static let unauthorized = Code(rawValue: "unauthorized")
+        /// A request body over the server's limit (HTTP 413).
+        public static let tooLarge = Code(rawValue: "too_large")
+        /// A request body that is not `application/json` (HTTP 415).
+        public static let unsupportedMediaType = Code(rawValue: "unsupported_media_type")
     }
 
     public var code: Code

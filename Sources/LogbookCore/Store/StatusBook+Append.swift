@@ -47,6 +47,21 @@ extension StatusBook {
     /// - Throws: `badInput` rule `plan` (another plan's statement), `badSignature` rule
     ///   `signature`, `conflict` rule `seen` (a head this journal does not have), or any rule.
     public func submit(_ s: SignedStatement) async throws -> Event {
+        try await record(s).event
+    }
+
+    /// What ``record(_:)`` did with a statement.
+    public struct Recorded: Sendable {
+        /// The event that records the statement: the new one, or the first one for a repeat.
+        public var event: Event
+        /// True when the statement (or its idempotency key) was recorded before and nothing was
+        /// appended now.
+        public var repeated: Bool
+    }
+
+    /// ``submit(_:)-(SignedStatement)`` that also says whether the event was appended now or is
+    /// the first event of a repeat (the server answers 201 or 200).
+    public func record(_ s: SignedStatement) async throws -> Recorded {
         let st = s.statement
         guard st.plan == plan.id else {
             throw LogbookError(.badInput, "the statement is for plan \(st.plan), not \(plan.id)", plan: plan.id, task: st.task, rule: "plan")
@@ -64,12 +79,16 @@ extension StatusBook {
                 throw LogbookError(.badSignature, "the statement's signature does not verify with \(kid)", plan: plan.id, task: st.task, rule: "signature")
             }
         }
-        return try await enqueue(Waiter(statement: s, signer: nil))
+        return try await enqueueRecording(Waiter(statement: s, signer: nil))
     }
 
     /// Queues a statement and waits for its outcome, leading commits when no one else does (or
     /// when a leader hands leadership to this caller).
     func enqueue(_ w: Waiter) async throws -> Event {
+        try await enqueueRecording(w).event
+    }
+
+    func enqueueRecording(_ w: Waiter) async throws -> Recorded {
         let lead = inner.withLock { i -> Bool in
             i.pending.append(w)
             if i.committing { return false }
@@ -80,8 +99,8 @@ extension StatusBook {
         while true {
             switch try await w.next() {
             case .lead: await commitLoop()
-            case .done(.appended(let e)): return e
-            case .done(.repeatOf(let seq)): return try await event(at: seq)
+            case .done(.appended(let e)): return Recorded(event: e, repeated: false)
+            case .done(.repeatOf(let seq)): return Recorded(event: try await event(at: seq), repeated: true)
             }
         }
     }
@@ -132,6 +151,7 @@ extension StatusBook {
             for w in batch { w.finish(.failure(error)) }
             return nil
         }
+        let started = ContinuousClock.now
         let results = ResultBox(count: batch.count)
         // Catch up with other processes' events before taking the store's exclusion, so that the
         // lock is held only to fold what arrived since (writers fold every event; doing most of
@@ -212,8 +232,10 @@ extension StatusBook {
             appended = batch.indices.compactMap { k -> Int? in
                 if case .success(.appended(let e))? = results.get(k) { return e.seq } else { return nil }
             }
+            options.observeCommit?(CommitReport(statements: batch.count, appended: appended.count, seconds: started.duration(to: .now).seconds))
             guard !appended.isEmpty else { return nil }
         } catch {
+            options.observeCommit?(CommitReport(statements: batch.count, appended: 0, seconds: started.duration(to: .now).seconds))
             // Nothing may be acknowledged: forget what this batch folded and reload from the store.
             inner.withLock { i in
                 i.state = before.0
@@ -332,6 +354,21 @@ extension StatusBook {
         guard let found else { throw LogbookError(.notFound, "no event at seq \(seq)", plan: plan.id, seq: seq) }
         return found
     }
+}
+
+/// One commit of a book, for metrics (``StatusBook/Options/observeCommit``).
+public struct CommitReport: Sendable {
+    /// Statements in the batch (the group commit's size).
+    public var statements: Int
+    /// Events it appended (the rest were refused or repeats; 0 when the append failed).
+    public var appended: Int
+    /// From taking the batch to the outcome: folding, the store's exclusion, the sync.
+    public var seconds: Double
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 enum Outcome: Sendable {

@@ -51,6 +51,10 @@ public final class StatusBook: Sendable {
         /// hook's to report; the commit stands.
         public var afterCommit: (@Sendable (_ signers: [SigningKey]) async -> Void)?
 
+        /// Called after each commit (appended, wholly refused, or failed) with its batch size and
+        /// duration: where a server's metrics come from. Must not block.
+        public var observeCommit: (@Sendable (CommitReport) -> Void)?
+
         public init(snapshotInterval: Int = 64, now: @escaping @Sendable () -> Date = { Date() },
                     currentG: @escaping @Sendable () throws -> Int = { 0 },
                     afterCommit: (@Sendable (_ signers: [SigningKey]) async -> Void)? = nil,

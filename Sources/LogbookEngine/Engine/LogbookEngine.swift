@@ -21,13 +21,16 @@ public final class LogbookEngine: Sendable {
         public var verifySignatures: Bool
         /// The clock every timestamp the engine writes is taken from.
         public var now: @Sendable () -> Date
+        /// Told about every group commit of every book (a server's metrics). Must not block.
+        public var observeCommit: (@Sendable (CommitReport) -> Void)?
 
         public init(snapshotInterval: Int = 64, snapshotMaxAge: Double = 1.0, verifySignatures: Bool = false,
-                    now: @escaping @Sendable () -> Date = { Date() }) {
+                    now: @escaping @Sendable () -> Date = { Date() }, observeCommit: (@Sendable (CommitReport) -> Void)? = nil) {
             self.snapshotInterval = snapshotInterval
             self.snapshotMaxAge = snapshotMaxAge
             self.verifySignatures = verifySignatures
             self.now = now
+            self.observeCommit = observeCommit
         }
     }
 

@@ -49,10 +49,11 @@ extension LogbookEngine {
                   witness.rotationAwaitingCheckpoint(file.journalRef) != nil else { return }
             await LogbookEngine(storage: storage, options: engineOptions, logger: logger).signRotationCheckpoint(file, signers: signers)
         }
-        let options = StatusBook.Options(snapshotInterval: o.snapshotInterval, now: o.now, currentG: { try catalog.currentG() },
+        var options = StatusBook.Options(snapshotInterval: o.snapshotInterval, now: o.now, currentG: { try catalog.currentG() },
                                          afterCommit: afterCommit,
                                          verifyKeys: o.verifySignatures ? registryKeys : nil, snapshotMaxAge: o.snapshotMaxAge,
                                          warn: { message in logger.warning("\(message)") }, lineKeys: registryKeys)
+        options.observeCommit = o.observeCommit
         return try await StatusBook.open(store: journals, ref: file.journalRef, plan: spec, options: options, genesis: genesis)
     }
 

@@ -97,24 +97,19 @@ extension LogbookEngine {
         }
     }
 
-    /// One plan as `plan list` shows it.
-    public struct PlanSummary: Sendable {
-        public var file: PlanFile
-        /// DRAFT, or the status's lifecycle (ACTIVE, VALIDATING, FROZEN, ARCHIVED); UNREADABLE
-        /// when the status cannot be read (`error` says why; `logbook verify` tells more).
-        public var lifecycle: String
-        public var current: Bool
-        public var error: String?
-    }
-
     /// Every plan with its lifecycle, and which one state.txt points at.
     public func planSummaries() async throws -> [PlanSummary] {
         let current = try await catalog.loadState().currentPlanG
         var out: [PlanSummary] = []
         for f in try await catalog.listPlans() {
-            var s = PlanSummary(file: f, lifecycle: "DRAFT", current: f.g == current, error: nil)
+            var s = PlanSummary(file: f, lifecycle: "DRAFT", current: f.g == current)
             if f.document.isLocked {
-                do { s.lifecycle = try await book(f).state().lifecycle.rawValue } catch {
+                do {
+                    let state = try await book(f).state()
+                    s.lifecycle = state.lifecycle.rawValue
+                    s.completion = state.completion
+                    s.head = state.head.map { (state.seq, $0) }
+                } catch {
                     s.lifecycle = "UNREADABLE"
                     s.error = (error as? LogbookError)?.description ?? "\(error)"
                 }

@@ -264,7 +264,7 @@ public final class FileJournalStore: JournalStore {
         }
         let written = found!
         if written.end <= written.durable { return written.end }
-        do throws(LogbookError) { try ops.fdatasync(h.fd) } catch {
+        do throws(LogbookError) { try SyncTiming.timed { () throws(LogbookError) in try ops.fdatasync(h.fd) } } catch {
             // Never retried into a success (the kernel may have dropped the dirty pages): every
             // line past the durable mark is cut (none was acknowledged) and the generation moves
             // on, so no reader sees them and their writers report them as not done.

@@ -103,27 +103,14 @@ struct PlanCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the workspace's plans: lifecycle (DRAFT, ACTIVE, VALIDATING, FROZEN, ARCHIVED), and * for the one state.txt points at.")
-        @Flag(help: "Print a JSON array (plan_id, g, plan_file, status_id, lifecycle, current, tasks, v_file_instance, plan_digest).") var json = false
+        @Flag(help: "Print a JSON array (plan_id, g, plan_file, status_id, lifecycle, current, tasks, v_file_instance, plan_digest, completion, head_seq, head_hash).") var json = false
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
             let w = try ws.open()
             let plans = try await w.planSummaries()
             if json {
-                let list: [JSONValue] = plans.map { p in
-                    let f = p.file
-                    var o: JSONObject = [
-                        "plan_id": .string(f.id), "g": JSONValue(f.g), "plan_file": .string(Paths.name(f.path)),
-                        "status_id": f.document.isLocked ? .string(f.journalRef.statusID) : .null,
-                        "lifecycle": .string(p.lifecycle), "current": .bool(p.current),
-                        "tasks": JSONValue(f.document.payload["tasks"]?.arrayValue?.count ?? 0),
-                        "v_file_instance": JSONValue(f.document.header["v_file_instance"]?.intValue ?? 1),
-                        "plan_digest": f.document.isLocked ? .string(f.document.digest.description) : .null,
-                    ]
-                    if let e = p.error { o["error"] = .string(e) }
-                    return .object(o)
-                }
-                print(CanonicalJSON.string(.array(list)))
+                print(CanonicalJSON.string(.array(plans.map(\.json))))
                 return
             }
             for p in plans {

@@ -103,14 +103,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let file = try await w.plan(argument: planArgument, option: plan)
         let r = try await w.verify(file, checkpoint: try checkpoint.map { try CheckpointFile.read($0) })
         if json {
-            var o = JSONObject([("plan", .string(r.plan)), ("ok", .bool(r.ok)), ("events", JSONValue(r.events)),
-                                ("unsigned_events", JSONValue(r.unsigned)), ("last_seq", JSONValue(r.lastSeq)),
-                                ("head_hash", JSONValue(r.head?.description)), ("warnings", .array(r.warnings.map { .string($0) }))])
-            if let c = r.checkpoint { o["checkpoint"] = ["size": JSONValue(c.size), "root": .string(Base64.encode(c.root.bytes))] }
-            if let f = r.failure {
-                o["failure"] = ["seq": f.seq.map { JSONValue($0) } ?? .null, "kind": .string(f.kind.rawValue), "message": .string(f.message)]
-            }
-            print(PrettyJSON.string(.object(o)), terminator: "")
+            print(PrettyJSON.string(r.json), terminator: "")
         } else {
             for warning in r.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             if let f = r.failure {

@@ -1,0 +1,32 @@
+import Hummingbird
+import LogbookCore
+import LogbookEngine
+
+/// `GET /healthz`, `GET /v1/plans`, `GET /v1/plans/{plan}/status`, `GET /v1/plans/{plan}/verify`.
+struct PlanRoutes {
+    let engine: LogbookEngine
+
+    func add(to router: Router<ServerContext>) {
+        router.get("/healthz") { _, _ in
+            // The workspace is open and its state readable.
+            _ = try await engine.catalog.loadState()
+            return Response.json(.object(JSONObject([("ok", .bool(true))])))
+        }
+        router.get("/v1/plans") { _, _ in
+            Response.json(.array(try await engine.planSummaries().map(\.json)))
+        }
+        // Exactly what `logbook status --json` prints: the snapshot document of the exact state.
+        router.get("/v1/plans/:plan/status") { _, context in
+            let file = try await RequestInput.plan(context, engine)
+            let (bytes, _) = try await engine.book(file).snapshotBytes()
+            return Response.json(bytes)
+        }
+        // `logbook verify --json`'s report; 200 either way (the report says ok or not).
+        router.get("/v1/plans/:plan/verify") { _, context in
+            let file = try await RequestInput.plan(context, engine)
+            let report = try await engine.verify(file)
+            ServerMetrics.verified(ok: report.ok)
+            return Response.json(PrettyJSON.bytes(report.json))
+        }
+    }
+}
