@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The remote side of the CLI (`--server URL`): requests and the SSE stream.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Pure core: models, canonical JSON, hashing and signing, the task state machine and
@@ -70,9 +72,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A Logbook server seen from a client: the endpoints, the SSE stream, errors mapped back.
+        .target(
+            name: "LogbookClient",
+            dependencies: [
+                "LogbookCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(
             name: "logbook",
             dependencies: [
+                "LogbookClient",
                 "LogbookCore",
                 "LogbookEngine",
                 "LogbookFileStore",
@@ -109,7 +120,8 @@ let package = Package(
         .testTarget(
             name: "LogbookServerTests",
             dependencies: [
-                "LogbookCore", "LogbookEngine", "LogbookServer", "LogbookFileStore", "logbook",
+                "LogbookCore", "LogbookEngine", "LogbookServer", "LogbookFileStore", "LogbookClient", "LogbookStoreConformance", "logbook",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -5,7 +5,7 @@ extension LogbookError.Code {
     /// 0 ok · 1 internal error · 2 bad input or usage · 3 refused by a rule · 4 not found ·
     /// 5 signature or key · 6 verification failed or data damaged · 7 I/O · 8 unsupported
     /// environment (a workspace on a network file system) · 9 indeterminate (a write whose
-    /// durability is unknown: retry with the same idempotency key).
+    /// durability is unknown: retry with the same idempotency key) · 10 server unreachable · 11 queued (in the outbox, not yet recorded) · 12 a wait timed out.
     public var exitCode: Int32 {
         switch self {
         case .badInput, .invalidPlan, .usage, .tooLarge, .unsupportedMediaType: 2
@@ -16,6 +16,8 @@ extension LogbookError.Code {
         case .io: 7
         case .unsupported: 8
         case .indeterminate: 9
+        case .unavailable: 10
+        case .timeout: 12
         default: 1
         }
     }

@@ -41,6 +41,12 @@ public struct LogbookError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let unsupported = Code(rawValue: "unsupported")
         /// A command line that does not parse (unknown verb or option, missing or malformed value).
         public static let usage = Code(rawValue: "usage")
+        /// The server could not be reached, or stopped answering (exit 10). For a write the
+        /// outcome is unknown: resend the same signed statement (it is recorded once), or keep
+        /// it in the outbox (`--outbox`).
+        public static let unavailable = Code(rawValue: "unavailable")
+        /// A wait that ran out of time (`task wait --timeout`, exit 12).
+        public static let timeout = Code(rawValue: "timeout")
         /// A request without the read token a server requires, or with a wrong one (HTTP 401).
         public static let unauthorized = Code(rawValue: "unauthorized")
         /// A request body over the server's limit (HTTP 413).

@@ -2,7 +2,8 @@ import Hummingbird
 import LogbookCore
 import LogbookEngine
 
-/// `GET /healthz`, `GET /v1/plans`, `GET /v1/plans/{plan}/status`, `GET /v1/plans/{plan}/verify`.
+/// `GET /healthz`, `GET /v1/plans`, `GET /v1/plans/{plan}`, `GET /v1/plans/{plan}/status`,
+/// `GET /v1/plans/{plan}/verify`.
 struct PlanRoutes {
     let engine: LogbookEngine
 
@@ -14,6 +15,12 @@ struct PlanRoutes {
         }
         router.get("/v1/plans") { _, _ in
             Response.json(.array(try await engine.planSummaries().map(\.json)))
+        }
+        // The plan document (exec_plan_<g>.txt), checked against its journal's genesis first.
+        router.get("/v1/plans/:plan") { _, context in
+            let file = try await RequestInput.plan(context, engine)
+            try await engine.provenPlan(file)
+            return Response.json(PrettyJSON.bytes(file.document.json))
         }
         // Exactly what `logbook status --json` prints: the snapshot document of the exact state.
         router.get("/v1/plans/:plan/status") { _, context in

@@ -107,16 +107,20 @@ struct PlanCommand: AsyncParsableCommand {
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
-            let w = try ws.open()
-            let plans = try await w.planSummaries()
+            let plans: [JSONObject]
+            if let remote = try ws.remote() {
+                plans = try await remote.plans()
+            } else {
+                plans = try await ws.open().planSummaries().compactMap(\.json.objectValue)
+            }
             if json {
-                print(CanonicalJSON.string(.array(plans.map(\.json))))
+                print(CanonicalJSON.string(.array(plans.map { .object($0) })))
                 return
             }
             for p in plans {
-                let f = p.file
-                let tasks = f.document.payload["tasks"]?.arrayValue?.count ?? 0
-                print("\(p.current ? "*" : " ") \(f.id.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Paths.name(f.path).padding(toLength: 22, withPad: " ", startingAt: 0)) \(p.lifecycle.padding(toLength: 10, withPad: " ", startingAt: 0)) \(tasks) tasks\(p.error.map { "  (\(SafeText.escape($0)))" } ?? "")")
+                func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+                let current = p["current"]?.boolValue == true
+                print("\(current ? "*" : " ") \(pad(p["plan_id"]?.stringValue ?? "?", 20)) \(pad(p["plan_file"]?.stringValue ?? "", 22)) \(pad(p["lifecycle"]?.stringValue ?? "", 10)) \(p["tasks"]?.intValue ?? 0) tasks\(p["error"]?.stringValue.map { "  (\(SafeText.escape($0)))" } ?? "")")
             }
         }
     }

@@ -16,3 +16,15 @@ extension LogbookEngine {
         return a
     }
 }
+
+/// A plan named by a positional argument and `--plan` together, without a workspace to resolve
+/// them in (through a server): both must be the same text.
+enum PlanArguments {
+    static func one(_ argument: String?, _ option: String?) throws -> String? {
+        if let argument, let option, argument != option {
+            throw LogbookError(.badInput, "the plan is named twice and the names differ: argument \(argument) and --plan \(option); give one")
+        }
+        for s in [argument, option].compactMap({ $0 }) where Int(s) == nil && !s.hasPrefix("exec_plan_") { try Identifier.check(s, "plan id") }
+        return argument ?? option
+    }
+}

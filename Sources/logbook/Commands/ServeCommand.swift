@@ -21,14 +21,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port).") var port = 8080
-    @Option(name: .customLong("read-token-file"), help: ArgumentHelp("A file holding the token reads must carry (required off loopback).", valueName: "file"))
-    var readTokenFile: String?
     @OptionGroup var ws: WorkspaceOptions
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw LogbookError(.badInput, "--port must be from 0 to 65535, got \(port)") }
         var token: String?
-        if let readTokenFile {
+        // --read-token-file (shared with the client commands): here, the token reads must carry.
+        if let readTokenFile = ws.readTokenFile {
             guard let data = FileManager.default.contents(atPath: readTokenFile) else {
                 throw LogbookError(.notFound, "cannot read the read token file \(readTokenFile)", path: readTokenFile)
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookClient
 import LogbookEngine
 import LogbookFileStore
 
@@ -12,6 +13,15 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var ws: WorkspaceOptions
 
     func run() async throws {
+        if let remote = try ws.remote() {
+            let p = try await RemotePlan.open(remote, try PlanArguments.one(planArgument, plan))
+            if json {
+                FileHandle.standardOutput.write(Data(try await remote.status(p.id)))
+                return
+            }
+            print(StatusTable.render(try await p.state(), titles: p.titles, color: isatty(1) != 0), terminator: "")
+            return
+        }
         let w = try ws.open()
         let file = try await w.plan(argument: planArgument, option: plan)
         let book = try await w.book(file)
@@ -27,32 +37,71 @@ struct StatusCommand: AsyncParsableCommand {
 }
 
 struct LogCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "log", abstract: "The journal's events, oldest first.")
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "The journal's events, oldest first (--follow: and then each new one as it becomes durable).")
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @Option(help: "Plan id.") var plan: String?
     @Option(help: "Only this task's events.") var task: String?
     @Option(help: "Start at this seq.") var from: Int = 0
+    @Flag(help: "Keep printing new events as they become durable (Ctrl-C to stop); through a server, resumes after a broken connection.") var follow = false
     @Flag(help: "Print the raw journal lines (JSON).") var json = false
     @OptionGroup var ws: WorkspaceOptions
 
     func run() async throws {
+        try nonNegative(from, "--from", task: nil)
+        if let task { try Identifier.check(task, "task id") }
+        if let remote = try ws.remote() {
+            let p = try await RemotePlan.open(remote, try PlanArguments.one(planArgument, plan))
+            try checkTask(p.spec, plan: p.id)
+            var next = from
+            // What is there now, page by page; then the stream.
+            while true {
+                let lines = try await remote.events(p.id, from: next)
+                for line in lines { try emit(line) }
+                guard let last = lines.last, let seq = JournalHead.seq(last) else { break }
+                next = seq + 1
+            }
+            guard follow else { return }
+            try await p.follow(from: next) { _, line in
+                try emit(line)
+                return true
+            }
+            return
+        }
         let w = try ws.open()
         let file = try await w.plan(argument: planArgument, option: plan)
-        if let task {
-            try Identifier.check(task, "task id")
-            guard try file.document.spec().taskIndex[task] != nil else {
-                throw LogbookError(.notFound, "unknown task \(task) (the plan has no such task)", plan: file.id, task: task)
-            }
-        }
+        try checkTask(try file.document.spec(), plan: file.id)
+        _ = try await w.provenPlan(file)
         let ref = file.journalRef
-        var n = 0
-        try await w.journals.forEachLine(ref) { line in
-            defer { n += 1 }
-            guard n >= from else { return }
-            let e = try Event(line: line.bytes)
-            if let task, e.task != task { return }
-            print(json ? String(decoding: line.bytes, as: UTF8.self) : EventText.line(e))
+        var next = from
+        var cursor = try await w.position(before: next, ref)
+        // Subscribed before the first read, so no event between the read and the wait is missed.
+        let changes = follow ? w.journals.changes(ref) : nil
+        var wake = changes?.makeAsyncIterator()
+        while true {
+            let events = try await w.events(ref, from: next, at: cursor, limit: 1000)
+            for e in events { try emit(e.bytes) }
+            if let last = events.last {
+                next = last.seq + 1
+                cursor = last.end
+                continue
+            }
+            guard follow, await wake?.next() != nil else { return }
         }
+    }
+
+    func checkTask(_ spec: PlanSpec, plan: String) throws {
+        guard let task else { return }
+        guard spec.taskIndex[task] != nil else {
+            throw LogbookError(.notFound, "unknown task \(task) (the plan has no such task)", plan: plan, task: task)
+        }
+    }
+
+    /// Prints one journal line (raw with --json, else one readable line), unbuffered when following.
+    func emit(_ line: [UInt8]) throws {
+        let e = try Event(line: line)
+        if let task, e.task != task { return }
+        let text = (json ? String(decoding: line, as: UTF8.self) : EventText.line(e)) + "\n"
+        if follow { FileHandle.standardOutput.write(Data(text.utf8)) } else { print(text, terminator: "") }
     }
 }
 
@@ -64,26 +113,42 @@ struct WatchCommand: AsyncParsableCommand {
     @OptionGroup var ws: WorkspaceOptions
 
     func run() async throws {
+        let tty = isatty(1) != 0
+        var lastSeq = -2
+        /// Shows `s` if it changed; false when there is nothing left to watch.
+        func show(_ s: StatusState, titles: [String: String], plan: String) -> Bool {
+            if s.seq != lastSeq {
+                let table = StatusTable.render(s, titles: titles, color: tty)
+                FileHandle.standardOutput.write(Data((tty ? "\u{1B}[H\u{1B}[2J" + table : table).utf8))
+                lastSeq = s.seq
+            }
+            if !forever, s.tasks.allSatisfy({ $0.status.isComplete }) { return false }
+            // A frozen status takes no more task events (an archived one none at all): nothing
+            // left to watch, even when some tasks never finished.
+            if s.lifecycle == .archived || (!forever && s.lifecycle == .frozen) {
+                print("plan \(plan) is \(s.lifecycle.rawValue) (frozen at seq \(s.frozenSeq ?? s.seq)): no more events to watch")
+                return false
+            }
+            return true
+        }
+        if let remote = try ws.remote() {
+            // Through a server: the state again after each event of its stream.
+            let p = try await RemotePlan.open(remote, try PlanArguments.one(planArgument, nil))
+            var s = try await p.state()
+            guard show(s, titles: p.titles, plan: p.id) else { return }
+            try await p.follow(from: s.seq + 1) { seq, _ in
+                if seq <= s.seq { return true }
+                s = try await p.state()
+                return show(s, titles: p.titles, plan: p.id)
+            }
+            return
+        }
         let w = try ws.open()
         let file = try await w.plan(planArgument)
         let book = try await w.book(file)
         let titles = Dictionary(uniqueKeysWithValues: book.plan.tasks.map { ($0.id, $0.title) })
-        let tty = isatty(1) != 0
-        var lastSeq = -2
         while true {
-            let s = try await book.state()
-            if s.seq != lastSeq {
-                let table = StatusTable.render(s, titles: titles, color: tty)
-                print(tty ? "\u{1B}[H\u{1B}[2J" + table : table, terminator: "")
-                lastSeq = s.seq
-            }
-            if !forever, s.tasks.allSatisfy({ $0.status.isComplete }) { return }
-            // A frozen status takes no more task events (an archived one none at all): nothing
-            // left to watch, even when some tasks never finished.
-            if s.lifecycle == .archived || (!forever && s.lifecycle == .frozen) {
-                print("plan \(file.id) is \(s.lifecycle.rawValue) (frozen at seq \(s.frozenSeq ?? s.seq)): no more events to watch")
-                return
-            }
+            guard show(try await book.state(), titles: titles, plan: file.id) else { return }
             try await Task.sleep(for: .milliseconds(max(50, interval)))
         }
     }
@@ -99,6 +164,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup var ws: WorkspaceOptions
 
     func run() async throws {
+        if let remote = try ws.remote() { return try await runRemotely(remote) }
         let w = try ws.open()
         let file = try await w.plan(argument: planArgument, option: plan)
         let r = try await w.verify(file, checkpoint: try checkpoint.map { try CheckpointFile.read($0) })
@@ -107,13 +173,40 @@ struct VerifyCommand: AsyncParsableCommand {
         } else {
             for warning in r.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             if let f = r.failure {
-                FileHandle.standardError.write(Data("verify FAILED: plan \(r.plan), \(SafeText.escape(f.description))\n".utf8))
+                FileHandle.standardError.write(Data((VerifyText.failed(plan: r.plan, f.description) + "\n").utf8))
             } else {
                 let segments = (try? ws.folder().store.segments(file.journalRef).segments.count) ?? 0
-                print("verify OK: plan \(r.plan), \(r.events) events (seq 0–\(r.lastSeq)), \(r.unsigned) unsigned, head \(r.head?.description ?? "-"); plan digest, trust roots, chain, signatures, rules and snapshot checked" + (segments > 0 ? "; \(segments) gzip segment(s) intact" : "") + (r.checkpoint.map { "; matches the checkpoint at size \($0.size)" } ?? ""))
+                print(VerifyText.ok(plan: r.plan, events: r.events, lastSeq: r.lastSeq, unsigned: r.unsigned, head: r.head?.description,
+                                    segments: segments, checkpointSize: r.checkpoint?.size))
             }
         }
         if !r.ok { throw VerificationFailed(plan: r.plan, failure: r.failure) }
+    }
+
+    /// The server verifies (with the checkpoint it holds); the report and exit code are the local ones.
+    func runRemotely(_ remote: RemoteLogbook) async throws {
+        if checkpoint != nil { throw LogbookError(.usage, "--checkpoint FILE checks a local file: with --server the server checks the checkpoint it holds") }
+        let p = try await remote.planSummary(try PlanArguments.one(planArgument, plan))
+        let id = p["plan_id"]?.stringValue ?? "?"
+        let bytes = try await remote.verify(id)
+        let r = try JSONParser.parse(bytes)
+        let failure = r["failure"].flatMap { f -> VerifyReport.Failure? in
+            guard let kind = f["kind"]?.stringValue.flatMap(VerifyReport.Kind.init(rawValue:)) else { return nil }
+            return VerifyReport.Failure(seq: f["seq"]?.intValue, kind: kind, message: f["message"]?.stringValue ?? "")
+        }
+        if json {
+            FileHandle.standardOutput.write(Data(bytes))
+        } else {
+            for w in r["warnings"]?.arrayValue ?? [] { FileHandle.standardError.write(Data("warning: \(w.stringValue ?? "")\n".utf8)) }
+            if let failure {
+                FileHandle.standardError.write(Data((VerifyText.failed(plan: id, failure.description) + "\n").utf8))
+            } else if r["ok"]?.boolValue == true {
+                print(VerifyText.ok(plan: id, events: r["events"]?.intValue ?? 0, lastSeq: r["last_seq"]?.intValue ?? -1,
+                                    unsigned: r["unsigned_events"]?.intValue ?? 0, head: r["head_hash"]?.stringValue, segments: 0,
+                                    checkpointSize: r["checkpoint"]?["size"]?.intValue))
+            }
+        }
+        if r["ok"]?.boolValue != true { throw VerificationFailed(plan: id, failure: failure) }
     }
 }
 

@@ -9,7 +9,7 @@ struct TaskCommand: AsyncParsableCommand {
         commandName: "task", abstract: "Report on a task (each call is one signed, durable event).",
         discussion: "Every verb takes --persona P, --plan ID, --workspace DIR, --idempotency-key K, --expect-seq N, --trace-id T and --json.",
         subcommands: [Start.self, Progress.self, Test.self, Block.self, Unblock.self, Fail.self, Retry.self, Done.self,
-                      Achieve.self, Override.self, Reopen.self, Waive.self, Show.self, List.self])
+                      Achieve.self, Override.self, Reopen.self, Waive.self, Show.self, List.self, Wait.self])
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "PENDING → IN_PROGRESS (every dependency must be DONE).")

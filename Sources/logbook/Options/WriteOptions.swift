@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
+import LogbookClient
 import LogbookEngine
 import LogbookFileStore
 
@@ -29,6 +30,9 @@ struct WriteOptions: ParsableArguments {
     func record(_ type: EventType, task: String?, data: JSONObject) async throws {
         if let task { try Identifier.check(task, "task id") }
         if let expectSeq { try nonNegative(expectSeq, "--expect-seq", task: task) }
+        if let remote = try ws.remote() {
+            return try await recordRemotely(remote, type, task: task, data: data)
+        }
         let w = try ws.open()
         let persona = try who.resolvedPersona()
         let file = try await w.plan(plan)
@@ -38,12 +42,34 @@ struct WriteOptions: ParsableArguments {
         let signer = try await who.duringRotation(key, in: w, persona: persona) { try await book.state().personas[persona]?.keyID }
         let request = EventRequest(type: type, task: task, persona: persona, data: data, idempotencyKey: idempotencyKey,
                                    expectedTaskSeq: expectSeq, traceID: trace)
-        let e = try await book.submit(request, signer: signer)
+        printEvent(try await book.submit(request, signer: signer))
+    }
+
+    func printEvent(_ e: Event) {
         if json {
             print(String(decoding: CanonicalJSON.bytes(e.json), as: UTF8.self))
         } else {
             print(EventText.line(e))
         }
+    }
+
+    /// The same event through a server: the statement is made and signed here (the key never
+    /// leaves this process), with `seen` = the head the server reports, and posted.
+    func recordRemotely(_ remote: RemoteLogbook, _ type: EventType, task: String?, data: JSONObject) async throws {
+        let persona = try who.resolvedPersona()
+        let key = try await who.remoteSigner(persona: persona)
+        let summary = try await remote.planSummary(plan)
+        guard let planID = summary["plan_id"]?.stringValue, summary["status_id"]?.stringValue != nil else {
+            throw LogbookError(.notLocked, "plan \(summary["plan_id"]?.stringValue ?? plan ?? "?") is a DRAFT; lock it first", plan: summary["plan_id"]?.stringValue)
+        }
+        guard let seq = summary["head_seq"]?.intValue, let hash = summary["head_hash"]?.stringValue.flatMap(Digest256.init) else {
+            throw LogbookError(.corrupt, summary["error"]?.stringValue ?? "the server reports no head for plan \(planID)", plan: planID)
+        }
+        let trace = traceID ?? Self.traceparent(ProcessInfo.processInfo.environment["TRACEPARENT"])
+        let statement = Statement(plan: planID, task: task, persona: persona, keyID: key.publicKey.keyID, type: type, data: data,
+                                  traceID: trace, idempotencyKey: idempotencyKey, expectTaskSeq: expectSeq,
+                                  at: Timestamp.string(Date()), seen: .init(seq: seq, hash: hash))
+        printEvent(try await remote.submit(planID, SignedStatement(statement, signer: key)).event)
     }
 
     /// The trace id of a `TRACEPARENT` from the environment. W3C trace-context: a receiver that

@@ -1,0 +1,4 @@
+/// The version `logbook --version` prints and clients send as their User-Agent.
+public enum LogbookVersion {
+    public static let string = "0.11.0"
+}
