@@ -28,6 +28,11 @@ public struct APIError: HTTPResponseError {
     public init(any error: any Error) {
         if let e = error as? APIError { self = e; return }
         if let e = error as? LogbookError { self.init(e); return }
+        if error is NIOTooManyBytesError {
+            self.init(LogbookError(.tooLarge, "the body is larger than \(LogbookServer.maxBodyBytes) bytes", rule: "size",
+                                   facts: ["limit": JSONValue(LogbookServer.maxBodyBytes)]))
+            return
+        }
         if let e = error as? HTTPError {
             switch e.status {
             case .notFound: self.init(LogbookError(.notFound, e.body ?? "no such endpoint"))
