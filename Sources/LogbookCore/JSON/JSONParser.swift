@@ -71,6 +71,7 @@ public struct JSONParser {
         guard depth <= JSONParser.maxDepth else { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
         pos += 1
         var obj = JSONObject()
+        var seenKeys = Set<[UInt8]>()
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(obj) }
         while true {
@@ -80,7 +81,16 @@ public struct JSONParser {
             }
             let keyStart = pos
             let key = try parseString()
-            if obj.index(of: key) != nil {
+            // Duplicates: a scan for small objects, a set of the names' bytes for large ones
+            // (a snapshot's idempotency map has one member per key ever used).
+            let duplicate: Bool
+            if obj.count < 16 {
+                duplicate = obj.index(of: key) != nil
+            } else {
+                if seenKeys.isEmpty { seenKeys = Set(obj.keys.map { Array($0.utf8) }) }
+                duplicate = !seenKeys.insert(Array(key.utf8)).inserted
+            }
+            if duplicate {
                 pos = keyStart
                 throw error("duplicate member name \"\(key)\"")
             }

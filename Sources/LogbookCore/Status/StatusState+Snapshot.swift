@@ -120,16 +120,18 @@ extension StatusState {
                 ("test_results_by_suite", .object(t.tests)),
             ]))
         }
+        // Dictionary keys, sorted: unique, so appended without the duplicate scan (which made a
+        // snapshot quadratic in the number of idempotency keys).
         var personaObj = JSONObject()
         for (id, p) in personas.sorted(by: { $0.key < $1.key }) {
-            personaObj[id] = .object(JSONObject([("role", .string(p.role.rawValue)), ("archetype", .string(p.archetype)), ("key_id", opt(p.keyID))]))
+            personaObj.appendUnchecked(id, .object(JSONObject([("role", .string(p.role.rawValue)), ("archetype", .string(p.archetype)), ("key_id", opt(p.keyID))])))
         }
         var idem = JSONObject()
         for (k, v) in idempotency.sorted(by: { $0.key < $1.key }) {
-            idem[k] = .array([.number(Double(v.seq)), .string(v.fingerprint)])
+            idem.appendUnchecked(k, .array([.number(Double(v.seq)), .string(v.fingerprint)]))
         }
         var typeCounts = JSONObject()
-        for (k, v) in eventCounts.sorted(by: { $0.key < $1.key }) { typeCounts[k] = .number(Double(v)) }
+        for (k, v) in eventCounts.sorted(by: { $0.key < $1.key }) { typeCounts.appendUnchecked(k, .number(Double(v))) }
         let retries = tasks.reduce(0) { $0 + $1.attempts }
         return withLegacy(.object(JSONObject([
             ("os_file_header", .object(JSONObject([

@@ -249,7 +249,8 @@ extension StatusBook {
             return nil
         }
         // After each durable commit that appended: the snapshot when due, then the hook (in that order).
-        return Committed(snapshotDue: snapshotDue(appended: appended), signers: batch.compactMap(\.signer))
+        let signers = batch.compactMap(\.signer)
+        return Committed(snapshotDue: snapshotDue(appended: appended, canSeal: signers.contains(where: trusts)), signers: signers)
     }
 
     /// Reads the events from `seq` up to the oldest one the history knows and prepends them, so
@@ -293,12 +294,18 @@ extension StatusBook {
     /// book has not stored one for ``Options/snapshotMaxAge`` seconds, or never (so a one-shot
     /// CLI writer always leaves the file at its own event, and a long-lived book refreshes it
     /// on its first commit past the time bound).
-    func snapshotDue(appended: [Int]) -> Bool {
+    ///
+    /// A book that holds no key the genesis trusts (a server appending statements signed
+    /// elsewhere) cannot seal a snapshot: without a trusted one it stores an unsealed one once,
+    /// then on the interval and the time bound only (storing it on every commit would cost a
+    /// full snapshot per commit and make it no more trusted).
+    func snapshotDue(appended: [Int], canSeal: Bool) -> Bool {
         let interval = max(1, options.snapshotInterval)
         if appended.contains(where: { $0 % interval == 0 }) { return true }
         let now = options.now()
         return inner.withLock { i in
-            guard i.snapshotSeq >= 0, let at = i.snapshotStoredAt else { return true }
+            guard let at = i.snapshotStoredAt else { return true }
+            if i.snapshotSeq < 0, canSeal { return true }
             return now.timeIntervalSince(at) >= options.snapshotMaxAge
         }
     }
@@ -324,9 +331,12 @@ extension StatusBook {
         }
     }
 
-    /// The event at `seq`, read from the store: from the nearest position this book knows
-    /// before it (recent commits, the snapshot, the tail it replayed), else from the start.
+    /// The event at `seq`, read from the store: the line the store finds by seq (a binary search
+    /// for files), else from the nearest position this book knows before it (recent commits, the
+    /// snapshot, the tail it replayed), else from the start.
     public func event(at seq: Int) async throws -> Event {
+        // The store finds a line by seq without reading the journal (files: a binary search).
+        if let line = try await store.line(atSeq: seq, hint: nil, ref), let e = try? Event(line: line.bytes), e.seq == seq { return e }
         let start = inner.withLock { i in i.anchors.last { $0.seq < seq } }
         var found: Event?
         var n = (start?.seq ?? -1) + 1
