@@ -20,7 +20,19 @@ public struct RemoteLogbook: Sendable {
     let timeout: TimeAmount
 
     /// - Throws: `.badInput` naming the URL when it is not `http://` or `https://` with a host.
-    public init(server: String, readToken: String? = nil, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) throws(LogbookError) {
+    /// The client every ``RemoteLogbook`` uses unless given one: it fails at once when the
+    /// server refuses connections (AsyncHTTPClient's shared client retries them until the
+    /// request's deadline), so a CLI call on a server that is down says so in milliseconds and
+    /// the outbox takes over; callers that wait for a server (`outbox flush --follow`, a stream
+    /// resuming) retry themselves.
+    public static let client: HTTPClient = {
+        var c = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        c.connectionPool.retryConnectionEstablishment = false
+        c.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
+    }()
+
+    public init(server: String, readToken: String? = nil, client: HTTPClient = RemoteLogbook.client, timeout: TimeAmount = .seconds(30)) throws(LogbookError) {
         var s = server
         while s.hasSuffix("/") { s.removeLast() }
         guard let url = URL(string: s), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",

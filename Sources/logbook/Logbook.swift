@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import LogbookCore
 
 /// `logbook`: locked plans and a signed, hash-chained status journal for multi-agent systems.
 @main
@@ -15,16 +16,18 @@ struct Logbook: AsyncParsableCommand {
             A plan's life: plan lock → task … → validate → freeze → archive.
             Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 refused by a rule, 4 not found, \
             5 signature or key, 6 verification failed or data damaged, 7 I/O error, 8 unsupported \
-            environment (a workspace on a network file system).
+            environment (a workspace on a network file system), 9 indeterminate (retry with the same \
+            idempotency key), 10 server unreachable, 11 queued in the outbox, 12 a wait timed out.
             Errors: one line on stderr, `logbook: error: …`; with --json one JSON object instead, \
             {"error": {"exit", "code", "rule", "plan", "task", "seq", "path", "message", …facts}}.
             """,
+        version: LogbookVersion.string,
         subcommands: [
             Init.self, PersonaCommand.self, PlanCommand.self, TaskCommand.self, StatusCommand.self,
             LogCommand.self, WatchCommand.self, VerifyCommand.self, RecoverCommand.self,
             ValidateCommand.self, FreezeCommand.self, ReportCommand.self, ArchiveCommand.self,
             CheckpointCommand.self, ProveCommand.self, VerifyProofCommand.self, ConsistencyCommand.self,
-            MigrateCommand.self, ServeCommand.self, DemoCommand.self,
+            MigrateCommand.self, ServeCommand.self, OutboxCommand.self, DemoCommand.self,
             DemoAgentCommand.self, LoadCommand.self,
         ]
     )

@@ -194,6 +194,64 @@ import Testing
     }
 }
 
+extension ServeBinaryTests {
+    /// Server down → the outbox keeps the signed statements → server up → flush → each recorded
+    /// once; a statement that became illegal meanwhile is reported and kept, not dropped.
+    @Test func theOutboxKeepsWhatTheServerCouldNotTakeAndFlushesItOnce() async throws {
+        let (ws, file) = try await FileWorkspace.make(tasks: 2)
+        var server = try ServeProcess(workspace: ws.root)
+        let port = server.port
+        let box = NSTemporaryDirectory() + "/logbook-outbox-\(UUID().uuidString.prefix(8))"
+        let worker = ["--persona", "WORKER", "--key-file", ws.keyPath("WORKER"), "--server", server.url, "--outbox"]
+        let env = ["LOGBOOK_OUTBOX": box]
+        #expect(try ServeProcess.logbook(["task", "start", "T1"] + worker, env: env).status == 0)
+        server.kill()
+        for k in 0..<3 {
+            let r = try ServeProcess.logbook(["task", "achieve", "T1", "--summary", "offline \(k)"] + worker, env: env)
+            #expect(r.status == 11, "queued: \(r.stderr)")
+            #expect(r.stderr.contains("queued"))
+        }
+        // T2 cannot start (T1 is not done): queued all the same, refused at flush.
+        #expect(try ServeProcess.logbook(["task", "start", "T2"] + worker, env: env).status == 11)
+        let listed = try ServeProcess.logbook(["outbox", "list", "--json"], env: env)
+        #expect(try JSONParser.parse(Array(listed.stdout.utf8)).arrayValue?.count == 4)
+        let down = try ServeProcess.logbook(["outbox", "flush"], env: env)
+        #expect(down.status == 10, "the server is still down: \(down.stderr)")
+        server = try ServeProcess(workspace: ws.root, port: port)
+        defer { server.terminate() }
+        let flushed = try ServeProcess.logbook(["outbox", "flush"], env: env)
+        #expect(flushed.status == 3, "one was refused: \(flushed.stderr)")
+        #expect(flushed.stdout.split(separator: "\n").count == 3)
+        #expect(flushed.stderr.contains("rule dependencies_done"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: box + "/refused").contains { $0.hasSuffix(".error") })
+        // Again: nothing left to send, nothing recorded twice.
+        #expect(try ServeProcess.logbook(["outbox", "flush"], env: env).status == 0)
+        let summaries = try String(contentsOfFile: ws.store.journalPath(file.journalRef), encoding: .utf8).split(separator: "\n")
+            .compactMap { try? Event(line: Array($0.utf8)) }.compactMap { $0.type == .achievement ? $0.data["summary"]?.stringValue : nil }
+        #expect(summaries == ["offline 0", "offline 1", "offline 2"])
+        #expect(try ServeProcess.logbook(["verify", "--workspace", ws.root]).status == 0)
+    }
+
+    /// `task wait` returns when the task gets there, locally and through the server; `--timeout` is exit 12.
+    @Test func taskWaitReturnsWhenTheTaskGetsThere() async throws {
+        let (ws, _) = try await FileWorkspace.make(tasks: 1)
+        let server = try ServeProcess(workspace: ws.root)
+        defer { server.terminate() }
+        let local = ["--workspace", ws.root]
+        #expect(try ServeProcess.logbook(["task", "start", "T1", "--persona", "WORKER"] + local).status == 0)
+        let timedOut = try ServeProcess.logbook(["task", "wait", "T1", "--until", "DONE", "--timeout", "300ms"] + local)
+        #expect(timedOut.status == 12)
+        // Off Swift's cooperative threads: a blocking wait there would hold one of two threads.
+        async let localWait = ServeProcess.background(["task", "wait", "T1", "--until", "DONE", "--timeout", "60s"] + local)
+        async let remoteWait = ServeProcess.background(["task", "wait", "T1", "--until", "ANY", "--timeout", "60s", "--server", server.url])
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try ServeProcess.logbook(["task", "done", "T1", "--persona", "WORKER"] + local).status == 0)
+        let (a, b) = try await (localWait, remoteWait)
+        #expect(a.status == 0 && a.stdout == "T1 is DONE (seq 2)\n", "\(a.stdout) \(a.stderr)")
+        #expect(b.status == 0 && b.stdout == "T1 is DONE (seq 2)\n", "\(b.stdout) \(b.stderr)")
+    }
+}
+
 /// The server process a test restarts, shared with the task that restarts it.
 final class ServerBox: @unchecked Sendable {
     private let lock = NSLock()

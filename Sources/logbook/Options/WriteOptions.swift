@@ -26,6 +26,12 @@ struct WriteOptions: ParsableArguments {
     @Flag(help: "Print the accepted event as JSON.")
     var json = false
 
+    @Flag(help: "With --server: when the server cannot be reached, keep the signed statement in the outbox ($LOGBOOK_OUTBOX, else ./outbox) and exit 11.")
+    var outbox = false
+
+    @Flag(name: .customLong("async"), help: "With --server: sign, keep the statement in the outbox and return at once (exit 11); `logbook outbox flush --follow` sends it.")
+    var async = false
+
     /// Records one event and prints it; returns only once it is durable.
     func record(_ type: EventType, task: String?, data: JSONObject) async throws {
         if let task { try Identifier.check(task, "task id") }
@@ -33,6 +39,7 @@ struct WriteOptions: ParsableArguments {
         if let remote = try ws.remote() {
             return try await recordRemotely(remote, type, task: task, data: data)
         }
+        if outbox || async { throw LogbookError(.usage, "--outbox and --async keep statements for a server: give --server URL (or set LOGBOOK_SERVER)") }
         let w = try ws.open()
         let persona = try who.resolvedPersona()
         let file = try await w.plan(plan)
@@ -58,7 +65,19 @@ struct WriteOptions: ParsableArguments {
     func recordRemotely(_ remote: RemoteLogbook, _ type: EventType, task: String?, data: JSONObject) async throws {
         let persona = try who.resolvedPersona()
         let key = try await who.remoteSigner(persona: persona)
-        let summary = try await remote.planSummary(plan)
+        let box = Outbox(folder: Outbox.folder())
+        let queueing = outbox || async || ProcessInfo.processInfo.environment["LOGBOOK_OUTBOX"] != nil
+        let summary: JSONObject
+        do {
+            summary = try await remote.planSummary(plan)
+            if queueing { box.remember(summary, server: remote.base, selector: plan) }
+        } catch let e as LogbookError where e.code == .unavailable && queueing {
+            // Away: sign against the head last seen (a late statement is still a valid one).
+            guard let known = box.recall(server: remote.base, selector: plan) else {
+                throw LogbookError(.unavailable, e.message + "; nothing was queued: this outbox has never seen the plan's head on that server", facts: e.facts)
+            }
+            summary = known
+        }
         guard let planID = summary["plan_id"]?.stringValue, summary["status_id"]?.stringValue != nil else {
             throw LogbookError(.notLocked, "plan \(summary["plan_id"]?.stringValue ?? plan ?? "?") is a DRAFT; lock it first", plan: summary["plan_id"]?.stringValue)
         }
@@ -69,7 +88,17 @@ struct WriteOptions: ParsableArguments {
         let statement = Statement(plan: planID, task: task, persona: persona, keyID: key.publicKey.keyID, type: type, data: data,
                                   traceID: trace, idempotencyKey: idempotencyKey, expectTaskSeq: expectSeq,
                                   at: Timestamp.string(Date()), seen: .init(seq: seq, hash: hash))
-        printEvent(try await remote.submit(planID, SignedStatement(statement, signer: key)).event)
+        let signed = SignedStatement(statement, signer: key)
+        if async {
+            let name = try box.put(signed, plan: planID, server: remote.base)
+            throw Queued(entry: name, folder: box.folder, plan: planID, why: "--async")
+        }
+        do {
+            printEvent(try await remote.submit(planID, signed).event)
+        } catch let e as LogbookError where e.code == .unavailable && queueing {
+            let name = try box.put(signed, plan: planID, server: remote.base)
+            throw Queued(entry: name, folder: box.folder, plan: planID, why: "the server cannot be reached: \(e.message)")
+        }
     }
 
     /// The trace id of a `TRACEPARENT` from the environment. W3C trace-context: a receiver that

@@ -21,6 +21,14 @@ enum ErrorReport {
     }
 
     static func exit(with error: any Error, json: Bool = wantsJSON()) -> Never {
+        if let q = error as? Queued {
+            // Not an error: the statement is safe in the outbox, not yet in the journal.
+            let line = json
+                ? CanonicalJSON.string(["queued": ["entry": .string(q.entry), "outbox": .string(q.folder), "plan": .string(q.plan), "reason": .string(q.why)]])
+                : "logbook: \(SafeText.escape(q.message))"
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            Foundation.exit(11)
+        }
         if let v = error as? VerificationFailed {
             // The command printed its report (stderr, or the JSON report on stdout); with --json
             // the error object follows on stderr as for every other error.

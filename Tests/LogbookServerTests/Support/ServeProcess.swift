@@ -88,6 +88,13 @@ final class ServeProcess: @unchecked Sendable {
         var stderr: String
     }
 
+    /// ``logbook(_:env:)`` on a thread of its own, for a command that waits.
+    static func background(_ args: [String], env: [String: String] = [:]) async throws -> Run {
+        try await withCheckedThrowingContinuation { c in
+            Thread { c.resume(with: Result { try logbook(args, env: env) }) }.start()
+        }
+    }
+
     /// Runs `logbook args` to the end.
     @discardableResult
     static func logbook(_ args: [String], env: [String: String] = [:]) throws -> Run {
