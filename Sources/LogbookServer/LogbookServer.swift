@@ -31,12 +31,17 @@ public struct LogbookServer: Sendable {
         public var readToken: String?
         /// A connection with no request and no response activity for this long is closed.
         public var idleTimeout: Duration
+        /// An event stream whose client has not taken a write for this long is closed (the
+        /// client resumes from its last id).
+        public var streamStallLimit: Duration
 
-        public init(host: String = "127.0.0.1", port: Int = 8080, readToken: String? = nil, idleTimeout: Duration = .seconds(60)) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, readToken: String? = nil, idleTimeout: Duration = .seconds(60),
+                    streamStallLimit: Duration = .seconds(30)) {
             self.host = host
             self.port = port
             self.readToken = readToken
             self.idleTimeout = idleTimeout
+            self.streamStallLimit = streamStallLimit
         }
     }
 
@@ -45,10 +50,11 @@ public struct LogbookServer: Sendable {
     /// Where `/metrics` reads from: the registry of the Prometheus factory the process bootstrapped.
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
-    let feeds = EventFeeds()
+    let feeds: EventFeeds
 
     public init(engine: LogbookEngine, configuration: Configuration = .init(), registry: PrometheusCollectorRegistry,
                 logger: Logger = Logger(label: "logbook.server")) {
+        self.feeds = EventFeeds(stallLimit: configuration.streamStallLimit)
         self.engine = engine
         self.configuration = configuration
         self.registry = registry

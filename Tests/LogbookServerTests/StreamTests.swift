@@ -6,6 +6,7 @@ import LogbookEngine
 import LogbookServer
 import NIOCore
 import Testing
+import Glibc
 
 /// The SSE stream on a live port: the wire format, resumption with no gap and no duplicate, many
 /// streams at once, and graceful shutdown ending streams with their last id.
@@ -116,6 +117,44 @@ import Testing
         #expect(t.contains("id: 1\n"))
         #expect(t.contains(": the server is shutting down; resume with Last-Event-ID: 1\n\n"), "\(t)")
         #expect(t.hasSuffix("<closed>"))
+    }
+
+    /// A client that opens a stream and never reads: writers go on at full speed, and once its
+    /// socket is full and the stall limit passes the server closes that connection.
+    @Test func aReaderThatStopsReadingNeitherSlowsWritersNorStaysOpen() async throws {
+        let f = try await ServerFixture.make(tasks: 1, streamStallLimit: .seconds(1))
+        _ = try await f.book.submit(try await f.signed(.started, task: "T1"))
+        try await f.withLive { url in
+            let port = Int(url.split(separator: ":").last!)!
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            var addr = RecordingProxy.loopback(port: port)
+            let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            #expect(connected == 0)
+            let req = "GET /v1/plans/\(ServerFixture.planID)/events/stream HTTP/1.1\r\nHost: x\r\n\r\n"
+            _ = req.withCString { write(fd, $0, strlen($0)) }
+            // Big events, many of them, while the client reads nothing.
+            let note = String(repeating: "n", count: 8000)
+            let started = ContinuousClock.now
+            for k in 0..<400 { _ = try await f.book.submit(try await f.signed(.achievement, task: "T1", data: ["summary": .string("\(k) \(note)")])) }
+            let writing = started.duration(to: .now)
+            #expect(writing < .seconds(60), "400 appends took \(writing) with a stalled reader")
+            // The server gives up on it: reading now reaches the end of the stream (or a reset).
+            try await Task.sleep(for: .seconds(3))
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var total = 0
+            var tv = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                total += n
+            }
+            close(fd)
+            #expect(total < 400 * 8000, "the stalled stream was closed before it got everything (\(total) bytes)")
+            #expect(total > 0)
+        }
     }
 
     @Test func bodiesUpToTheLimitAreRead() async throws {

@@ -67,7 +67,7 @@ final class EventFeed: Sendable {
             }
             group.addTask { [self] in
                 while !Task.isCancelled, !isClosed {
-                    try? await Task.sleep(for: .seconds(2))
+                    try? await Task.sleep(for: min(.seconds(2), stallLimit / 2))
                     tick()
                 }
             }
@@ -171,11 +171,14 @@ final class EventFeed: Sendable {
 final class EventFeeds: Sendable {
     let feeds = Mutex<[JournalRef: (feed: EventFeed, task: Task<Void, Never>)]>([:])
     let closed = Atomic<Bool>(false)
+    let stallLimit: Duration
+
+    init(stallLimit: Duration) { self.stallLimit = stallLimit }
 
     func feed(_ ref: JournalRef, engine: LogbookEngine) async throws -> EventFeed {
         if let f = feeds.withLock({ $0[ref]?.feed }) { return f }
         let head = try await engine.journals.head(ref)
-        let made = EventFeed(ref: ref, head: head)
+        let made = EventFeed(ref: ref, head: head, stallLimit: stallLimit)
         return feeds.withLock { d -> EventFeed in
             if let f = d[ref]?.feed { return f }
             let task = Task { await made.run(engine: engine) }
