@@ -28,7 +28,7 @@ public struct RemoteLogbook: Sendable {
     public static let client: HTTPClient = {
         var c = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
         c.connectionPool.retryConnectionEstablishment = false
-        c.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        c.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024  // long-lived streams must not starve requests
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
     }()
 

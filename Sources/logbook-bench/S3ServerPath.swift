@@ -9,6 +9,8 @@ import LogbookFileStore
 /// signature verified against the key the plan trusts before it is written; against the
 /// CPU-only rate of the same work (build, canonicalise, hash, sign, verify) on all cores.
 enum ServerPath {
+    /// The rate of the last run (row 9a compares with it).
+    nonisolated(unsafe) static var lastRate: Double = 0
     static func run(_ c: Config) async throws -> Row {
         let lanes = c.appenders, total = c.serverEvents
         let (ws, file) = try await Fixture.workspace(c.dir + "/s3", tasks: lanes)
@@ -32,6 +34,7 @@ enum ServerPath {
             try await g.waitForAll()
         }
         let lb = Double(total) / seconds(nowNS() - t0)
+        lastRate = lb
         return Row(id: "3", scenario: "1 process, \(lanes) appenders, sigs verified on append", logbook: fmtRate(lb),
                    baseline: fmtRate(cpu) + " CPU-only, \(ProcessInfo.processInfo.activeProcessorCount) cores",
                    ratio: lb / cpu, target: "≥ 0.6 × CPU-only", met: lb / cpu >= 0.6)

@@ -8,7 +8,7 @@ import Logging
 ///
 ///   swift run -c release logbook-bench            the full suite (about 15–25 minutes)
 ///   swift run logbook-bench --smoke               tiny sizes, seconds (CI)
-///   … --only 1,2,4   only these scenarios (1–8, g = growth; 5, 6 and 8 need the growth run)
+///   … --only 1,2,4   only these scenarios (1–9, g = growth; 5, 6 and 8 need the growth run; 9 is the HTTP server)
 ///   … --sizes 1000,100000   journal sizes of the growth table (default 10³…10⁶; smoke 10³, 3·10³)
 ///   … --runs N       spawns per CLI p50 (default 31; smoke 5)
 ///   … --cli PATH     the logbook binary to spawn (default: the one beside this binary)
@@ -22,7 +22,7 @@ if let mode = args.first, mode.hasPrefix("_") {
     exit(0)
 }
 if args.contains("--help") || args.contains("-h") {
-    print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8,g] [--sizes N,N,…] [--runs N] [--cli PATH] [--dir DIR] [--keep]")
+    print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8,9,g] [--sizes N,N,…] [--runs N] [--cli PATH] [--dir DIR] [--keep]")
     exit(0)
 }
 // The library logs each journal rotation at info; the suite's own output is the table.
@@ -78,6 +78,7 @@ if selected("5") || selected("6") || selected("8") || selected("g") {
     }
 }
 if selected("7") { await attempt("7") { [try await NaiveRewrite.run(config)] } }
+if selected("9") { await attempt("9") { try await HTTPServe.run(config, inProcessRate: selected("3") && ServerPath.lastRate > 0 ? ServerPath.lastRate : nil) } }
 
 rows.sort { $0.id.localizedStandardCompare($1.id) == .orderedAscending }
 print("")

@@ -56,7 +56,9 @@ import Testing
 
         // Reads: byte for byte what the local command prints.
         for args in [["status", "--json"], ["status"], ["log"], ["log", "--json"], ["log", "--task", "T1", "--from", "2"],
-                     ["plan", "list"], ["plan", "list", "--json"], ["verify"], ["verify", "--json"]] {
+                     ["plan", "list"], ["plan", "list", "--json"], ["verify"], ["verify", "--json"],
+                     ["task", "list"], ["task", "list", "--json"], ["task", "list", "--ready", "--json"], ["task", "show", "T1"],
+                     ["task", "show", "T1", "--json"], ["task", "show", "T2", "--json"]] {
             let a = try ServeProcess.logbook(args + ["--server", server.url]), b = try ServeProcess.logbook(args + local)
             #expect(a.status == b.status, "\(args)")
             #expect(a.stdout == b.stdout, "\(args): \(a.stdout) vs \(b.stdout)")

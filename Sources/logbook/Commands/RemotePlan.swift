@@ -8,6 +8,7 @@ struct RemotePlan {
     let remote: RemoteLogbook
     let id: String
     let spec: PlanSpec
+    let document: PlanDocument
 
     /// The plan `selector` names (or the server's current one), with its definition.
     static func open(_ remote: RemoteLogbook, _ selector: String?) async throws -> RemotePlan {
@@ -17,7 +18,7 @@ struct RemotePlan {
             throw LogbookError(.notLocked, "plan \(id) is a DRAFT; lock it first (`logbook plan lock \(id) --persona SUPERVISOR`)", plan: id)
         }
         let doc = try PlanDocument(bytes: try await remote.planDocument(id), name: "the server's plan \(id)")
-        return RemotePlan(remote: remote, id: id, spec: try doc.spec())
+        return RemotePlan(remote: remote, id: id, spec: try doc.spec(), document: doc)
     }
 
     /// The exact state now.

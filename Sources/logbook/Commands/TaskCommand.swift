@@ -155,19 +155,17 @@ struct TaskCommand: AsyncParsableCommand {
 
         func run() async throws {
             try Identifier.check(task, "task id")
-            let w = try ws.open()
-            let file = try await w.plan(plan)
-            let book = try await w.book(file)
-            let state = try await book.state()
-            guard let i = book.plan.taskIndex[task] else {
-                throw LogbookError(.notFound, "unknown task \(task)", plan: file.id, task: task)
+            let source = try await TaskSource.open(ws, plan)
+            let state = try await source.state()
+            guard let i = source.spec.taskIndex[task] else {
+                throw LogbookError(.notFound, "unknown task \(task)", plan: source.planID, task: task)
             }
-            let t = state.tasks[i], spec = book.plan.tasks[i]
-            let ts = try await TaskSummary.lastEventTimes(book, [t])[t.id]
+            let t = state.tasks[i], spec = source.spec.tasks[i]
+            let ts = try await source.lastEventTimes([t])[t.id]
             if json {
                 let snapshot = state.snapshot()
                 var o = TaskSummary.json(spec, t, state: state, lastEventTS: ts).objectValue!
-                o["definition"] = file.document.payload["tasks"]?.arrayValue?[i] ?? .null
+                o["definition"] = source.document.payload["tasks"]?.arrayValue?[i] ?? .null
                 o["status_entry"] = snapshot["payload"]?["tasks_status"]?.arrayValue?[i] ?? .null
                 print(PrettyJSON.string(.object(o)), terminator: "")
                 return
@@ -192,22 +190,21 @@ struct TaskCommand: AsyncParsableCommand {
         @OptionGroup var ws: WorkspaceOptions
 
         func run() async throws {
-            let w = try ws.open()
-            let book = try await w.book(try await w.plan(plan))
-            let state = try await book.state()
+            let source = try await TaskSource.open(ws, plan)
+            let state = try await source.state()
             let archetype = persona.flatMap { state.personas[$0]?.archetype }
             let closed = state.lifecycle == .frozen || state.lifecycle == .archived
             if closed, ready {
-                Warning.print("plan \(book.plan.id) is \(state.lifecycle.rawValue) (frozen at seq \(state.frozenSeq ?? state.seq)): no task can be started", json: json)
+                Warning.print("plan \(source.planID) is \(state.lifecycle.rawValue) (frozen at seq \(state.frozenSeq ?? state.seq)): no task can be started", json: json)
             }
-            let rows = book.plan.tasks.filter { spec in
+            let rows = source.spec.tasks.filter { spec in
                 if closed, ready { return false }
                 if let persona, spec.assignedPersona != persona, !(archetype.map(spec.authorizedArchetypes.contains) ?? false) { return false }
                 if ready { return state.task(spec.id)?.status == .pending && state.unmetDependencies(spec).isEmpty }
                 return true
             }
             if json {
-                let times = try await TaskSummary.lastEventTimes(book, rows.map { state.task($0.id)! })
+                let times = try await source.lastEventTimes(rows.map { state.task($0.id)! })
                 print(CanonicalJSON.string(.array(rows.map { s in
                     TaskSummary.json(s, state.task(s.id)!, state: state, lastEventTS: times[s.id])
                 })))

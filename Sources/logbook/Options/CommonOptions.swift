@@ -10,7 +10,7 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Workspace folder (default: $LOGBOOK_WORKSPACE, else the nearest folder above holding state.txt).", valueName: "dir"))
     var workspace: String?
 
-    @Option(name: .long, help: ArgumentHelp("A Logbook server to talk to instead of a workspace (default: $LOGBOOK_SERVER): the task verbs, status, log, watch, verify and plan list.", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp("A Logbook server to talk to instead of a workspace (default: $LOGBOOK_SERVER): the task verbs, task list|show|wait, status, log, watch, verify and plan list.", valueName: "url"))
     var server: String?
 
     @Option(name: .customLong("read-token-file"), help: ArgumentHelp("With --server: a file holding the server's read token (default: $LOGBOOK_READ_TOKEN).", valueName: "file"))
@@ -52,7 +52,7 @@ struct WorkspaceOptions: ParsableArguments {
     func refuseServer() throws {
         guard server != nil else { return }
         let verb = CommandLine.arguments.dropFirst().prefix { $0.hasPrefix("-") == false }.joined(separator: " ")
-        throw LogbookError(.usage, "`logbook \(verb)` works on a workspace, not a server: drop --server (it serves the task verbs, status, log, watch, verify and plan list)")
+        throw LogbookError(.usage, "`logbook \(verb)` works on a workspace, not a server: drop --server (it serves the task verbs, task list|show|wait, status, log, watch, verify and plan list)")
     }
 }
 

@@ -47,14 +47,4 @@ enum TaskSummary {
         }
         return spec.assignedPersona
     }
-
-    /// The time of each task's last event, read from the journal (the state keeps its seq).
-    static func lastEventTimes(_ book: StatusBook, _ tasks: [TaskState]) async throws -> [String: String] {
-        var out: [String: String] = [:]
-        for t in tasks {
-            guard let seq = t.lastSeq else { continue }
-            out[t.id] = try await book.event(at: seq).ts
-        }
-        return out
-    }
 }
