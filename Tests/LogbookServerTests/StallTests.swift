@@ -13,14 +13,14 @@ import Testing
         try await stuck.connect(to: .init(ipAddress: "127.0.0.1", port: 1)).get()
         try await moving.connect(to: .init(ipAddress: "127.0.0.1", port: 2)).get()
         let a = feed.subscribe(channel: stuck), b = feed.subscribe(channel: moving)
-        feed.writing(a.id, true)
-        feed.writing(b.id, true)
-        try await Task.sleep(for: .milliseconds(100))
-        feed.tick()
+        // Explicit instants: the test does not depend on how fast the machine is.
+        let t0 = ContinuousClock.now
+        feed.writing(a.id, true, at: t0)
+        feed.writing(b.id, true, at: t0)
+        feed.tick(now: t0 + .milliseconds(100))
         #expect(stuck.isActive && moving.isActive, "within the limit: both open")
         feed.writing(b.id, false)  // its write finished
-        try await Task.sleep(for: .milliseconds(250))
-        feed.tick()
+        feed.tick(now: t0 + .milliseconds(300))
         #expect(!stuck.isActive, "the stuck stream's connection is closed")
         #expect(moving.isActive, "the stream whose writes finish stays open")
         feed.unsubscribe(a.id)

@@ -1,6 +1,7 @@
 import Foundation
 import LogbookCore
 import Logging
+import Synchronization
 
 /// Every workflow the tools run (lock a plan, open a book, submit, status, verify, validate,
 /// freeze, report, archive, checkpoint, prove, migrate, rotate keys) over one backend's
@@ -38,6 +39,8 @@ public final class LogbookEngine: Sendable {
     public let options: Options
     public let logger: Logger
     let books: BookRegistry
+    /// The g at which ``plan(_:)`` last found each plan id.
+    let planIndex = Mutex<[String: Int]>([:])
 
     public init(storage: Storage, options: Options = Options(), logger: Logger = Logger(label: "logbook")) {
         self.storage = storage

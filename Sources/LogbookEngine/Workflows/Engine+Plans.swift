@@ -28,7 +28,14 @@ extension LogbookEngine {
             return p
         }
         try Identifier.check(selector, "plan id")
-        if let p = try await catalog.listPlans().first(where: { $0.id == selector }) { return p }
+        // Where this engine last found the id: one plan file read instead of all of them (a
+        // server resolves the plan of every request; a workspace accumulates plans). The file is
+        // read again each time, so an edit is still seen; a stale entry falls through to the list.
+        if let g = planIndex.withLock({ $0[selector] }), let p = try await catalog.loadPlan(g: g), p.id == selector { return p }
+        let all = try await catalog.listPlans()
+        let index = Dictionary(all.map { ($0.id, $0.g) }, uniquingKeysWith: { first, _ in first })  // as first(where:) finds it
+        planIndex.withLock { $0 = index }
+        if let p = all.first(where: { $0.id == selector }) { return p }
         throw LogbookError(.notFound, "no plan \(selector) in this workspace", plan: selector)
     }
 

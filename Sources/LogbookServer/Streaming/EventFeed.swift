@@ -132,14 +132,13 @@ final class EventFeed: Sendable {
     }
 
     /// Marks a stream's write as begun (`true`) or done.
-    func writing(_ id: Int, _ on: Bool) {
-        state.withLock { s in s.subscribers[id]?.writingSince = on ? .now : nil }
+    func writing(_ id: Int, _ on: Bool, at now: ContinuousClock.Instant = .now) {
+        state.withLock { s in s.subscribers[id]?.writingSince = on ? now : nil }
     }
 
     /// Wakes every stream (keep-alives are theirs to send) and closes the connection of every
     /// stream whose write has not finished within ``stallLimit``.
-    func tick() {
-        let now = ContinuousClock.now
+    func tick(now: ContinuousClock.Instant = .now) {
         let (wakes, stalled) = state.withLock { s in
             (s.subscribers.values.map(\.wake),
              s.subscribers.values.filter { $0.writingSince.map { $0.duration(to: now) > stallLimit } ?? false }.compactMap(\.channel))
