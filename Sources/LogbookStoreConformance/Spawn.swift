@@ -21,6 +21,15 @@ public enum Spawn {
         let base = NSTemporaryDirectory() + "logbook-spawn-\(getpid())-\(UUID().uuidString)"
         let outPath = base + ".out", errPath = base + ".err"
         defer { unlink(outPath); unlink(errPath) }
+        let pid = try start(path, args, environment: environment, stdout: outPath, stderr: errPath)
+        let status = try wait(pid)
+        func read(_ p: String) -> [UInt8] { Array(FileManager.default.contents(atPath: p) ?? Data()) }
+        return Result(status: status, stdout: read(outPath), stderr: read(errPath))
+    }
+
+    /// Starts a program with stdin from /dev/null and stdout and stderr into these files, and
+    /// returns at once (a server a test talks to). ``wait(_:)`` reaps it.
+    public static func start(_ path: String, _ args: [String], environment: [String: String], stdout outPath: String, stderr errPath: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -36,12 +45,29 @@ public enum Spawn {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
         guard rc == 0 else { throw LogbookError(.io, "cannot start \(path): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Waits for a child to end: its exit status, or the signal number that killed it.
+    public static func wait(_ pid: pid_t) throws -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw LogbookError(.io, "waitpid \(pid): \(String(cString: strerror(errno)))") }
         }
         let signal = status & 0x7F
-        func read(_ p: String) -> [UInt8] { Array(FileManager.default.contents(atPath: p) ?? Data()) }
-        return Result(status: signal == 0 ? (status >> 8) & 0xFF : signal, stdout: read(outPath), stderr: read(errPath))
+        return signal == 0 ? (status >> 8) & 0xFF : signal
+    }
+
+    /// The built `logbook` binary for tests: $LOGBOOK_BIN, else beside the test bundle (or up to
+    /// four folders above it).
+    public static var logbookBinary: String {
+        if let b = ProcessInfo.processInfo.environment["LOGBOOK_BIN"] { return b }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("logbook").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("logbook").path
     }
 }

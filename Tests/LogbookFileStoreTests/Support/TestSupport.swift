@@ -7,16 +7,7 @@ import LogbookStoreConformance
 /// Paths and helpers shared by the file-store and CLI tests.
 enum TestSupport {
     /// The built `logbook` binary: beside the test bundle, or $LOGBOOK_BIN.
-    static var binary: String {
-        if let b = ProcessInfo.processInfo.environment["LOGBOOK_BIN"] { return b }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("logbook").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("logbook").path
-    }
+    static var binary: String { Spawn.logbookBinary }
 
     /// A fresh empty folder under the system temp folder.
     static func tempDirectory(_ name: String = "lb") -> String {

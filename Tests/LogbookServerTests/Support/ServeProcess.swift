@@ -6,21 +6,15 @@ import LogbookStoreConformance
 
 /// The real `logbook` binary: `logbook serve` as a child process, and one-shot commands.
 final class ServeProcess: @unchecked Sendable {
-    let process: Process
+    let pid: pid_t
     let port: Int
-    let stderrPipe: Pipe
+    let outPath: String
+    let errPath: String
+    private let reaped = NSLock()
+    private var status: Int32?
 
     /// The built `logbook` binary, beside the test bundle (or $LOGBOOK_BIN).
-    static var binary: String {
-        if let b = ProcessInfo.processInfo.environment["LOGBOOK_BIN"] { return b }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("logbook").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return "logbook"
-    }
+    static var binary: String { Spawn.logbookBinary }
 
     static var environment: [String: String] {
         var e = ProcessInfo.processInfo.environment
@@ -28,59 +22,56 @@ final class ServeProcess: @unchecked Sendable {
         return e
     }
 
-    /// Starts `logbook serve --workspace ws --port port args…` and waits for its
-    /// `listening on http://HOST:PORT` line.
+    /// Starts `logbook serve --workspace ws --port port args…` (posix_spawn, as every CLI test
+    /// spawns: Foundation's Process is not safe in a test process with many descriptors) and
+    /// waits for its `listening on http://HOST:PORT` line.
     init(workspace: String, port: Int = 0, _ args: [String] = []) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["serve", "--workspace", workspace, "--port", String(port)] + args
-        p.environment = Self.environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        process = p
-        stderrPipe = err
-        // The first line on stdout, read on another thread with a deadline.
-        let line = Mutex<String?>(nil)
-        let reader = Thread {
-            var buffer = Data()
-            while !buffer.contains(0x0A) {
-                let d = out.fileHandleForReading.availableData
-                if d.isEmpty { break }
-                buffer.append(d)
-            }
-            line.withLock { $0 = String(decoding: buffer, as: UTF8.self) }
-        }
-        reader.start()
+        let base = NSTemporaryDirectory() + "logbook-serve-\(getpid())-\(UUID().uuidString.prefix(8))"
+        outPath = base + ".out"
+        errPath = base + ".err"
+        pid = try Spawn.start(Self.binary, ["serve", "--workspace", workspace, "--port", String(port)] + args,
+                              environment: Self.environment, stdout: outPath, stderr: errPath)
         let deadline = Date().addingTimeInterval(30)
-        while line.withLock({ $0 }) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        guard let text = line.withLock({ $0 }), let r = text.range(of: "listening on http://127.0.0.1:"),
-              let n = Int(text[r.upperBound...].prefix { $0.isNumber }) else {
-            p.terminate()
-            let e = String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
-            throw LogbookError(.io, "logbook serve did not print its listening line: stdout \(line.withLock { $0 } ?? "(nothing)"), stderr \(e)")
+        var found: Int?
+        while found == nil, Date() < deadline {
+            let text = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
+            if let r = text.range(of: "listening on http://127.0.0.1:"), text[r.upperBound...].contains("\n") {
+                found = Int(text[r.upperBound...].prefix { $0.isNumber })
+            } else {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
         }
-        self.port = n
+        guard let found else {
+            Glibc.kill(pid, SIGKILL)
+            _ = try? Spawn.wait(pid)
+            let e = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
+            throw LogbookError(.io, "logbook serve did not print its listening line within 30 s; stderr: \(e)")
+        }
+        self.port = found
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
     /// SIGTERM, then the exit status.
     @discardableResult
-    func terminate() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    func terminate() -> Int32 { stop(SIGTERM) }
 
     /// SIGKILL: no shutdown at all.
-    func kill() {
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    func kill() { _ = stop(SIGKILL) }
+
+    private func stop(_ signal: Int32) -> Int32 {
+        reaped.withLock {
+            if let status { return status }
+            Glibc.kill(pid, signal)
+            let s = (try? Spawn.wait(pid)) ?? -1
+            status = s
+            unlink(outPath)
+            unlink(errPath)
+            return s
+        }
     }
 
-    deinit { if process.isRunning { kill() } }
+    deinit { _ = stop(SIGKILL) }
 
     struct Run {
         var status: Int32
