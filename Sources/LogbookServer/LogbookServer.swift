@@ -34,9 +34,12 @@ public struct LogbookServer: Sendable {
         /// An event stream whose client has not taken a write for this long is closed (the
         /// client resumes from its last id).
         public var streamStallLimit: Duration
+        /// A quiet event stream sends a comment this often (proxies close silent connections).
+        public var streamKeepAlive: Duration
 
         public init(host: String = "127.0.0.1", port: Int = 8080, readToken: String? = nil, idleTimeout: Duration = .seconds(60),
-                    streamStallLimit: Duration = .seconds(30)) {
+                    streamStallLimit: Duration = .seconds(30), streamKeepAlive: Duration = .seconds(15)) {
+            self.streamKeepAlive = streamKeepAlive
             self.host = host
             self.port = port
             self.readToken = readToken
@@ -54,7 +57,7 @@ public struct LogbookServer: Sendable {
 
     public init(engine: LogbookEngine, configuration: Configuration = .init(), registry: PrometheusCollectorRegistry,
                 logger: Logger = Logger(label: "logbook.server")) {
-        self.feeds = EventFeeds(stallLimit: configuration.streamStallLimit)
+        self.feeds = EventFeeds(stallLimit: configuration.streamStallLimit, keepAlive: configuration.streamKeepAlive)
         self.engine = engine
         self.configuration = configuration
         self.registry = registry

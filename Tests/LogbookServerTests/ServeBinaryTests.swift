@@ -3,6 +3,7 @@ import LogbookClient
 import LogbookCore
 import LogbookEngine
 import LogbookFileStore
+import LogbookStoreConformance
 import Testing
 
 /// The real `logbook serve` binary on a file workspace, and the CLI as its remote client.
@@ -251,6 +252,38 @@ extension ServeBinaryTests {
         let (a, b) = try await (localWait, remoteWait)
         #expect(a.status == 0 && a.stdout == "T1 is DONE (seq 2)\n", "\(a.stdout) \(a.stderr)")
         #expect(b.status == 0 && b.stdout == "T1 is DONE (seq 2)\n", "\(b.stdout) \(b.stderr)")
+    }
+}
+
+extension ServeBinaryTests {
+    /// `log --follow` prints each new event as it becomes durable, locally and through the server.
+    @Test func logFollowPrintsNewEventsAsTheyLand() async throws {
+        let (ws, _) = try await FileWorkspace.make(tasks: 1)
+        let server = try ServeProcess(workspace: ws.root)
+        defer { server.terminate() }
+        let local = ["--workspace", ws.root]
+        #expect(try ServeProcess.logbook(["task", "start", "T1", "--persona", "WORKER"] + local).status == 0)
+        var followers: [(pid: pid_t, out: String)] = []
+        for extra in [local, ["--server", server.url]] {
+            let out = NSTemporaryDirectory() + "/logbook-follow-\(UUID().uuidString.prefix(8)).out"
+            let pid = try Spawn.start(ServeProcess.binary, ["log", "--follow", "--from", "1"] + extra, environment: ServeProcess.environment,
+                                      stdout: out, stderr: "/dev/null")
+            followers.append((pid, out))
+        }
+        defer { for f in followers { Glibc.kill(f.pid, SIGKILL); _ = try? Spawn.wait(f.pid); unlink(f.out) } }
+        try await Task.sleep(for: .milliseconds(500))
+        for k in 0..<3 { #expect(try ServeProcess.logbook(["task", "achieve", "T1", "--summary", "live \(k)", "--persona", "WORKER"] + local).status == 0) }
+        for f in followers {
+            var lines: [Substring] = []
+            for _ in 0..<1000 {
+                lines = String(decoding: FileManager.default.contents(atPath: f.out) ?? Data(), as: UTF8.self).split(separator: "\n")
+                if lines.count >= 4 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(lines.count == 4, "\(lines)")
+            #expect(lines.first?.hasPrefix("seq 1 ") == true)
+            #expect(lines.last?.contains("achievement T1 by WORKER: live 2") == true)
+        }
     }
 }
 

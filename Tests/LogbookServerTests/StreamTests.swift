@@ -159,6 +159,25 @@ import Glibc
         }
     }
 
+    @Test func aQuietStreamSendsKeepAliveComments() async throws {
+        let f = try await ServerFixture.make(streamKeepAlive: .milliseconds(300))
+        let text = TextBox()
+        try await f.withLive { url in
+            let reader = Task {
+                var r = HTTPClientRequest(url: url + "/v1/plans/\(ServerFixture.planID)/events/stream")
+                r.headers.add(name: "Last-Event-ID", value: "0")  // at the head: nothing to send
+                let response = try await HTTPClient.shared.execute(r, timeout: .seconds(30))
+                for try await chunk in response.body { text.append(String(buffer: chunk)) }
+            }
+            for _ in 0..<500 where text.value.components(separatedBy: ": keep-alive\n\n").count < 3 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            reader.cancel()
+        }
+        #expect(text.value.components(separatedBy: ": keep-alive\n\n").count >= 3, "two keep-alives while nothing happened: \(text.value)")
+        #expect(!text.value.contains("id: "), "and no event")
+    }
+
     @Test func bodiesUpToTheLimitAreRead() async throws {
         // Over the router framework's own buffer but under 64 KiB: read whole, refused for what it says.
         let f = try await ServerFixture.make()

@@ -39,7 +39,8 @@ struct EventRoutes {
                 start = try RequestInput.integer(request, "from", default: 0, plan: file.id)
             }
             let feed = try await feeds.feed(file.journalRef, engine: engine)
-            let stream = EventStream(engine: engine, feed: feed, ref: file.journalRef, start: start, channel: context.channel)
+            let stream = EventStream(engine: engine, feed: feed, ref: file.journalRef, start: start, channel: context.channel,
+                                     keepAlive: feeds.keepAlive)
             let headers: HTTPFields = [
                 .contentType: "text/event-stream",
                 .cacheControl: "no-cache",

@@ -45,12 +45,15 @@ final class EventFeed: Sendable {
     let ref: JournalRef
     let capacity: Int
     let stallLimit: Duration
+    /// How often streams are woken without news (keep-alives, the stall check).
+    let tickInterval: Duration
     let state: Mutex<State>
 
-    init(ref: JournalRef, head: JournalHead?, capacity: Int = 4096, stallLimit: Duration = .seconds(30)) {
+    init(ref: JournalRef, head: JournalHead?, capacity: Int = 4096, stallLimit: Duration = .seconds(30), tick: Duration = .seconds(2)) {
         self.ref = ref
         self.capacity = capacity
         self.stallLimit = stallLimit
+        self.tickInterval = tick
         self.state = Mutex(State(next: (head?.seq ?? -1) + 1, cursor: head?.end ?? 0))
     }
 
@@ -67,7 +70,7 @@ final class EventFeed: Sendable {
             }
             group.addTask { [self] in
                 while !Task.isCancelled, !isClosed {
-                    try? await Task.sleep(for: min(.seconds(2), stallLimit / 2))
+                    try? await Task.sleep(for: tickInterval)
                     tick()
                 }
             }
@@ -171,13 +174,17 @@ final class EventFeeds: Sendable {
     let feeds = Mutex<[JournalRef: (feed: EventFeed, task: Task<Void, Never>)]>([:])
     let closed = Atomic<Bool>(false)
     let stallLimit: Duration
+    let keepAlive: Duration
 
-    init(stallLimit: Duration) { self.stallLimit = stallLimit }
+    init(stallLimit: Duration, keepAlive: Duration) {
+        self.stallLimit = stallLimit
+        self.keepAlive = keepAlive
+    }
 
     func feed(_ ref: JournalRef, engine: LogbookEngine) async throws -> EventFeed {
         if let f = feeds.withLock({ $0[ref]?.feed }) { return f }
         let head = try await engine.journals.head(ref)
-        let made = EventFeed(ref: ref, head: head, stallLimit: stallLimit)
+        let made = EventFeed(ref: ref, head: head, stallLimit: stallLimit, tick: min(.seconds(2), stallLimit / 2, keepAlive / 2))
         return feeds.withLock { d -> EventFeed in
             if let f = d[ref]?.feed { return f }
             let task = Task { await made.run(engine: engine) }

@@ -10,11 +10,9 @@ import ServiceLifecycle
 /// Each journal event is one SSE event: `id: <seq>`, `event: <type>`, `data: <the journal
 /// line>`. The stream starts at the seq after `Last-Event-ID`, else at `?from=SEQ`, else at 0,
 /// and sends every durable event from there in seq order, with no gap and no duplicate. It opens
-/// with `retry:` and sends a comment at least every ``keepAlive`` while nothing happens. It ends
+/// with `retry:` and sends a comment at least every `keepAlive` (15 s by default) while nothing happens. It ends
 /// on graceful shutdown with a comment naming the last id sent (the client resumes from it).
 struct EventStream: Sendable {
-    /// Quiet streams send a comment this often, so proxies keep them open.
-    static let keepAlive: Duration = .seconds(15)
     /// What the stream tells clients to wait before they reconnect (the `retry:` field).
     static let retryMilliseconds = 2000
     /// Events per write.
@@ -25,6 +23,8 @@ struct EventStream: Sendable {
     let ref: JournalRef
     let start: Int
     let channel: (any Channel)?
+    /// Quiet streams send a comment this often, so proxies keep them open.
+    let keepAlive: Duration
 
     /// SSE's text for one event.
     static func encode(_ e: EventLine, into buffer: inout ByteBuffer) {
@@ -83,7 +83,7 @@ struct EventStream: Sendable {
                 try await writer.write(ByteBuffer(string: ": the server is shutting down; resume with Last-Event-ID: \(next - 1)\n\n"))
                 return
             }
-            if lastWrite.duration(to: .now) >= Self.keepAlive {
+            if lastWrite.duration(to: .now) >= keepAlive {
                 feed.writing(id, true)
                 try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                 feed.writing(id, false)
