@@ -159,13 +159,21 @@ final class EventFeed: Sendable {
         for w in wakes { w.finish() }
     }
 
-    /// Ends every stream (graceful shutdown): each sends its last id and closes.
+    /// Ends every stream (graceful shutdown): each sends its last id and closes. The ticks stop
+    /// with the feed, so one last check closes a stream still stuck in a write after the stall
+    /// limit: a client that stopped reading cannot hold the shutdown.
     func close() {
-        let wakes = state.withLock { s -> [AsyncStream<Void>.Continuation] in
-            s.closed = true
-            return s.subscribers.values.map(\.wake)
+        let (wakes, first) = state.withLock { s -> ([AsyncStream<Void>.Continuation], Bool) in
+            defer { s.closed = true }
+            return (s.subscribers.values.map(\.wake), !s.closed)
         }
         for w in wakes { w.finish() }
+        guard first, !wakes.isEmpty else { return }
+        let limit = stallLimit
+        Task { [self] in
+            try? await Task.sleep(for: limit + .milliseconds(100))
+            tick()
+        }
     }
 }
 

@@ -43,16 +43,21 @@ struct EventStream: Sendable {
         var next = start
         var storeCursor: Int64?
         var lastWrite = ContinuousClock.now
+        /// Every write is watched: one that does not finish within the stall limit (the client
+        /// stopped reading) gets the connection closed, even after the feed closed.
+        func write(_ buffer: ByteBuffer, _ writer: inout any ResponseBodyWriter) async throws {
+            feed.writing(id, true)
+            defer { feed.writing(id, false) }
+            try await writer.write(buffer)
+            lastWrite = .now
+        }
         func send(_ events: some Collection<EventLine>, _ writer: inout any ResponseBodyWriter) async throws {
             var buffer = ByteBuffer()
             for e in events { Self.encode(e, into: &buffer) }
-            feed.writing(id, true)
-            try await writer.write(buffer)
-            feed.writing(id, false)
+            try await write(buffer, &writer)
             ServerMetrics.eventsSent(events.count)
-            lastWrite = .now
         }
-        try await writer.write(ByteBuffer(string: "retry: \(Self.retryMilliseconds)\n: plan \(ref.planID) from seq \(start)\n\n"))
+        try await write(ByteBuffer(string: "retry: \(Self.retryMilliseconds)\n: plan \(ref.planID) from seq \(start)\n\n"), &writer)
         var iterator = wakes.makeAsyncIterator()
         while true {
             // Everything available now, from the feed's window or (behind it) from the store.
@@ -60,7 +65,7 @@ struct EventStream: Sendable {
                 switch feed.window(from: next, max: Self.batch) {
                 case .closed(let failure):
                     let why = failure.map { "the journal could not be read: \($0.description)" } ?? "the server is shutting down"
-                    try await writer.write(ByteBuffer(string: ": \(SafeText.escape(why)); resume with Last-Event-ID: \(next - 1)\n\n"))
+                    try await write(ByteBuffer(string: ": \(SafeText.escape(why)); resume with Last-Event-ID: \(next - 1)\n\n"), &writer)
                     return
                 case .events(let events):
                     guard let last = events.last else { break draining }
@@ -80,15 +85,10 @@ struct EventStream: Sendable {
             // Wait for the feed: new events, its tick, or its end.
             guard await iterator.next() != nil else {
                 if case .events(let more) = feed.window(from: next, max: Self.batch), !more.isEmpty { continue }
-                try await writer.write(ByteBuffer(string: ": the server is shutting down; resume with Last-Event-ID: \(next - 1)\n\n"))
+                try await write(ByteBuffer(string: ": the server is shutting down; resume with Last-Event-ID: \(next - 1)\n\n"), &writer)
                 return
             }
-            if lastWrite.duration(to: .now) >= keepAlive {
-                feed.writing(id, true)
-                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                feed.writing(id, false)
-                lastWrite = .now
-            }
+            if lastWrite.duration(to: .now) >= keepAlive { try await write(ByteBuffer(string: ": keep-alive\n\n"), &writer) }
         }
     }
 }
