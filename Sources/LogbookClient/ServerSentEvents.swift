@@ -7,66 +7,98 @@ import NIOCore
 public struct ServerSentEvent: Sendable, Equatable {
     public var id: String?
     public var event: String?
-    public var data: String
+    /// The data lines joined with newlines, as UTF-8 bytes (a journal line, for Logbook's stream).
+    public var dataBytes: [UInt8]
+    public var data: String { String(decoding: dataBytes, as: UTF8.self) }
 
     public init(id: String?, event: String?, data: String) {
+        self.init(id: id, event: event, dataBytes: Array(data.utf8))
+    }
+
+    public init(id: String?, event: String?, dataBytes: [UInt8]) {
         self.id = id
         self.event = event
-        self.data = data
+        self.dataBytes = dataBytes
     }
 }
 
-/// The SSE wire format (WHATWG HTML, "server-sent events"): lines of `field: value`, comments
-/// starting with `:`, an event dispatched at each blank line. Fed bytes as they arrive.
+/// The SSE wire format (WHATWG HTML, "server-sent events"): lines of `field: value` ending in
+/// LF, CRLF or CR, comments starting with `:`, an event dispatched at each blank line; a field
+/// without a colon has an empty value, one leading space of a value is dropped, and an event
+/// without data is not dispatched. Fed bytes as they arrive, in chunks cut anywhere.
 public struct ServerSentEventParser: Sendable {
-    var line: [UInt8] = []
+    /// The start of a line that the last chunk did not finish.
+    var partial: [UInt8] = []
+    /// The last chunk ended in CR: an LF that starts the next one ends nothing.
+    var afterCR = false
     var id: String?
     var event: String?
-    var data: [String] = []
+    var data: [UInt8] = []
+    var hasData = false
     /// The last `retry:` the server sent, in milliseconds.
     public private(set) var retryMilliseconds: Int?
 
     public init() {}
 
     /// The events completed by `bytes`.
-    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [ServerSentEvent] {
+    public mutating func feed(_ bytes: some Collection<UInt8>) -> [ServerSentEvent] {
+        if let out = bytes.withContiguousStorageIfAvailable({ feed(buffer: $0) }) { return out }
+        return Array(bytes).withUnsafeBufferPointer { feed(buffer: $0) }
+    }
+
+    mutating func feed(buffer: UnsafeBufferPointer<UInt8>) -> [ServerSentEvent] {
         var out: [ServerSentEvent] = []
-        for b in bytes {
-            if b == 0x0A {
-                if line.last == 0x0D { line.removeLast() }
-                if let e = take(line: line) { out.append(e) }
-                line.removeAll(keepingCapacity: true)
+        var start = 0
+        if afterCR, buffer.first == 0x0A { start = 1 }
+        afterCR = false
+        var i = start
+        while i < buffer.count {
+            let b = buffer[i]
+            guard b == 0x0A || b == 0x0D else { i += 1; continue }
+            let piece = UnsafeBufferPointer(rebasing: buffer[start..<i])
+            let e: ServerSentEvent?
+            if partial.isEmpty {
+                e = take(line: piece)
             } else {
-                line.append(b)
+                partial.append(contentsOf: piece)
+                e = partial.withUnsafeBufferPointer { take(line: $0) }
+                partial.removeAll(keepingCapacity: true)
             }
+            if let e { out.append(e) }
+            i += 1
+            if b == 0x0D {
+                if i < buffer.count { if buffer[i] == 0x0A { i += 1 } } else { afterCR = true }
+            }
+            start = i
         }
+        partial.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
         return out
     }
 
-    mutating func take(line: [UInt8]) -> ServerSentEvent? {
+    static let idField = Array("id".utf8), eventField = Array("event".utf8), dataField = Array("data".utf8), retryField = Array("retry".utf8)
+
+    mutating func take(line: UnsafeBufferPointer<UInt8>) -> ServerSentEvent? {
         if line.isEmpty {
-            defer { id = nil; event = nil; data = [] }
-            guard !data.isEmpty else { return nil }
-            return ServerSentEvent(id: id, event: event, data: data.joined(separator: "\n"))
+            defer { id = nil; event = nil; data = []; hasData = false }
+            guard hasData else { return nil }
+            return ServerSentEvent(id: id, event: event, dataBytes: data)
         }
-        if line.first == UInt8(ascii: ":") { return nil }
-        let text = String(decoding: line, as: UTF8.self)
-        let field: Substring, value: Substring
-        if let colon = text.firstIndex(of: ":") {
-            field = text[..<colon]
-            var v = text[text.index(after: colon)...]
-            if v.first == " " { v = v.dropFirst() }
-            value = v
-        } else {
-            field = text[...]
-            value = ""
-        }
-        switch field {
-        case "id": id = String(value)
-        case "event": event = String(value)
-        case "data": data.append(String(value))
-        case "retry": if let n = Int(value) { retryMilliseconds = n }
-        default: break
+        if line[0] == UInt8(ascii: ":") { return nil }
+        let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.count
+        let field = UnsafeBufferPointer(rebasing: line[..<colon])
+        var v = min(colon + 1, line.count)
+        if v < line.count, line[v] == 0x20 { v += 1 }
+        let value = UnsafeBufferPointer(rebasing: line[v...])
+        if field.elementsEqual(Self.dataField) {
+            if hasData { data.append(0x0A) }
+            data.append(contentsOf: value)
+            hasData = true
+        } else if field.elementsEqual(Self.idField) {
+            id = String(decoding: value, as: UTF8.self)
+        } else if field.elementsEqual(Self.eventField) {
+            event = String(decoding: value, as: UTF8.self)
+        } else if field.elementsEqual(Self.retryField) {
+            if let n = Int(String(decoding: value, as: UTF8.self)) { retryMilliseconds = n }
         }
         return nil
     }
@@ -100,7 +132,7 @@ extension RemoteLogbook {
                     for try await chunk in response.body {
                         for e in parser.feed(chunk.readableBytesView) {
                             guard let id = e.id, let seq = Int(id) else { continue }
-                            continuation.yield((seq, Array(e.data.utf8)))
+                            continuation.yield((seq, e.dataBytes))
                         }
                     }
                     continuation.finish()

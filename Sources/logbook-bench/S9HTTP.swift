@@ -137,12 +137,13 @@ enum HTTPServe {
     }
 
     /// The send time an event's summary carries (`"summary":"t=<ns>"`).
+    static let sentAtNeedle = Array("\"summary\":\"t=".utf8)
     static func sentAt(_ line: [UInt8]) -> UInt64? {
-        let needle = Array("\"summary\":\"t=".utf8)
+        let needle = sentAtNeedle
         guard line.count > needle.count else { return nil }
         var i = 0
         while i + needle.count <= line.count {
-            if line[i] == needle[0], Array(line[i..<(i + needle.count)]) == needle {
+            if line[i] == needle[0], line[i..<(i + needle.count)].elementsEqual(needle) {
                 var n: UInt64 = 0
                 var j = i + needle.count
                 while j < line.count, line[j] >= 0x30, line[j] <= 0x39 { n = n * 10 + UInt64(line[j] - 0x30); j += 1 }

@@ -114,6 +114,49 @@ import Testing
         }
     }
 
+    /// The server keeps each plan's book open between requests (no plan file read per write). A
+    /// lifecycle step taken outside it (freeze and archive, as another process would) still
+    /// stops its writes: refused with the rule, nothing written; and a plan it never opened is
+    /// still found.
+    @Test func anOpenBookFollowsFreezeAndArchiveDoneElsewhere() async throws {
+        let f = try await ServerFixture.make()
+        let uri = "/v1/plans/\(ServerFixture.planID)/statements"
+        let sup = try await f.engine.signingKey(for: "SUPERVISOR")
+        try await f.withRouter { client in
+            let first = try await f.signed(.started, task: "T1")
+            try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ServerFixture.body(first)) { r in
+                #expect(r.status == .created)
+            }
+            let book = try await f.engine.book(plan: ServerFixture.planID)
+            #expect(try await f.engine.book(plan: ServerFixture.planID) === book, "the same book, from the name")
+            #expect(try await f.engine.book(plan: String(f.file.g)) === book, "and from g")
+            let key = try await f.engine.signingKey(for: "WORKER")
+            _ = try await book.submit(EventRequest(type: .done, task: "T1", persona: "WORKER", data: ["summary": "T1 done"]), signer: key)
+            for type in [EventType.started, .done] {
+                _ = try await book.submit(EventRequest(type: type, task: "T2", persona: "WORKER", data: type == .done ? ["summary": "T2 done"] : [:]), signer: key)
+            }
+            _ = try await f.engine.validate(f.file, persona: "SUPERVISOR", signer: sup)
+            _ = try await f.engine.freeze(f.file, persona: "SUPERVISOR", signer: sup)
+            let frozen = try await f.journalLines().count
+            let late = try await f.signed(.achievement, task: "T1")
+            try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ServerFixture.body(late)) { r in
+                #expect(r.status == .conflict)
+                #expect(String(buffer: r.body).lowercased().contains("frozen"), "says why: \(String(buffer: r.body))")
+            }
+            _ = try await f.engine.archive(f.file, persona: "SUPERVISOR", signer: sup)
+            let archived = try await f.journalLines().count
+            #expect(archived == frozen + 1)
+            try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ServerFixture.body(late)) { r in
+                #expect(r.status.code / 100 == 4, "refused after archive: \(r.status)")
+            }
+            #expect(try await f.journalLines().count == archived, "nothing written after freeze and archive")
+            try await client.execute(uri: "/v1/plans/NO-SUCH-PLAN/statements", method: .post, headers: [.contentType: "application/json"],
+                                     body: ServerFixture.body(late)) { r in
+                #expect(r.status == .notFound)
+            }
+        }
+    }
+
     /// Each bad request: its status, its error code and rule, the error object the engine itself
     /// throws for a statement, and nothing written.
     @Test func everyBadStatementIsA4xxNamingItAndWritesNothing() async throws {

@@ -146,16 +146,25 @@ public struct SignedStatement: Sendable, Equatable {
         do { v = try JSONParser.parse(bytes) } catch {
             throw LogbookError(.badInput, "the statement is not JSON: \(error.message) (byte \(error.offset))", rule: "statement")
         }
+        try self.init(json: v, sig: sig)
+        guard self.bytes == bytes else {
+            throw LogbookError(.badInput, "the statement bytes are not in RFC 8785 canonical form (sign the canonical bytes)", plan: statement.plan, task: statement.task, rule: "statement")
+        }
+    }
+
+    /// A statement signed elsewhere and already parsed (a request body's `stmt`, in any member
+    /// order): its bytes are its RFC 8785 form, which is what the signature must cover.
+    ///
+    /// - Throws: `.badInput` naming what is wrong (not a statement, a signature that is not 64
+    ///   bytes). The signature itself is checked by whoever appends it.
+    public init(json v: JSONValue, sig: [UInt8]?) throws(LogbookError) {
         let s: Statement
         do { s = try Statement(json: v) } catch {
             throw LogbookError(.badInput, "not a statement: \(error.message)", rule: "statement")
         }
-        guard CanonicalJSON.bytes(v) == bytes else {
-            throw LogbookError(.badInput, "the statement bytes are not in RFC 8785 canonical form (sign the canonical bytes)", plan: s.plan, task: s.task, rule: "statement")
-        }
         if let sig, sig.count != 64 { throw LogbookError(.badInput, "a signature is 64 bytes, not \(sig.count)", plan: s.plan, task: s.task, rule: "signature") }
         self.statement = s
-        self.bytes = bytes
+        self.bytes = CanonicalJSON.bytes(v)
         self.sig = sig
     }
 

@@ -54,6 +54,8 @@ extension StatusBook {
     public struct Recorded: Sendable {
         /// The event that records the statement: the new one, or the first one for a repeat.
         public var event: Event
+        /// Its journal line: the RFC 8785 bytes and a newline, as the journal holds them.
+        public var line: [UInt8]
         /// True when the statement (or its idempotency key) was recorded before and nothing was
         /// appended now.
         public var repeated: Bool
@@ -99,8 +101,10 @@ extension StatusBook {
         while true {
             switch try await w.next() {
             case .lead: await commitLoop()
-            case .done(.appended(let e)): return Recorded(event: e, repeated: false)
-            case .done(.repeatOf(let seq)): return Recorded(event: try await event(at: seq), repeated: true)
+            case .done(.appended(let e, let line)): return Recorded(event: e, line: line, repeated: false)
+            case .done(.repeatOf(let seq)):
+                let e = try await event(at: seq)
+                return Recorded(event: e, line: e.line, repeated: true)
             }
         }
     }
@@ -198,7 +202,7 @@ extension StatusBook {
                             case .append(let e, let line):
                                 i.history.append(seq: e.seq, hash: e.hash, statement: w.statement.digest)
                                 out.append(line)
-                                results.set(k, .success(.appended(e)))
+                                results.set(k, .success(.appended(e, line: line)))
                             }
                         } catch {
                             results.set(k, .failure(error.with(plan: plan.id, task: w.statement.statement.task)))
@@ -223,14 +227,14 @@ extension StatusBook {
                     i.cursor = end
                 }
                 i.working = nil
-                for k in batch.indices { if case .success(.appended(let e))? = results.get(k) { i.keys.note(e) } }
+                for k in batch.indices { if case .success(.appended(let e, _))? = results.get(k) { i.keys.note(e) } }
                 i.anchor(i.state.seq, i.cursor)
                 i.history.trim(to: StatusBook.historyLimit)
             }
             for (k, w) in batch.enumerated() { w.finish(results.get(k) ?? .failure(LogbookError(.io, "no result"))) }
             // A batch that was wholly refused or repeated writes nothing, not even a snapshot.
             appended = batch.indices.compactMap { k -> Int? in
-                if case .success(.appended(let e))? = results.get(k) { return e.seq } else { return nil }
+                if case .success(.appended(let e, _))? = results.get(k) { return e.seq } else { return nil }
             }
             options.observeCommit?(CommitReport(statements: batch.count, appended: appended.count, seconds: started.duration(to: .now).seconds))
             guard !appended.isEmpty else { return nil }
@@ -382,7 +386,8 @@ extension Duration {
 }
 
 enum Outcome: Sendable {
-    case appended(Event)
+    /// The event and its journal line.
+    case appended(Event, line: [UInt8])
     case repeatOf(Int)
 }
 

@@ -21,6 +21,25 @@ extension LogbookEngine {
         return book
     }
 
+    /// The shared book of the locked plan `selector` names (its id, `exec_plan_<g>` or g), for a
+    /// caller that names the plan on every request (the server).
+    ///
+    /// The first call is ``plan(_:)`` then ``book(_:)``: the plan file is read and proved
+    /// against its genesis, and the book opens on that proved plan. Later calls with the same
+    /// selector return the same book after one check that its journal is still there: a locked
+    /// plan cannot change, the book works from the plan it proved (never from the file again),
+    /// and everything it folds is checked against the journal's chain. A plan file edited after
+    /// that is found by the calls that read the file (the plan document, `verify`, a new
+    /// process); an archived or removed journal sends the caller back to the first path, which
+    /// says what happened.
+    public func book(plan selector: String) async throws -> StatusBook {
+        if let open = books.book(named: selector), try await journals.journalExists(open.ref) { return open }
+        let file = try await plan(selector)
+        let book = try await book(file)
+        books.name(selector, book.ref)
+        return book
+    }
+
     /// A book of its own (not shared), with other snapshot settings: for tests and benchmarks
     /// that measure one book.
     public func privateBook(_ file: PlanFile, snapshotInterval: Int? = nil, verifySignatures: Bool? = nil,

@@ -40,6 +40,10 @@ public final class FileJournalStore: JournalStore {
     /// The running change streams (``changes(_:)``).
     let watches = Mutex(WatchTable())
     let lockClock = LockClock()
+    /// The seq of each snapshot file this store last wrote or read, by file version: the check
+    /// that a stored snapshot is not newer costs a `stat`, not a read and a parse, unless someone
+    /// else replaced the file since.
+    let snapshotSeqs = Mutex<[JournalRef: (FileVersion, Int)]>([:])
 
     /// How long this store's appends have waited for and held the journal's exclusive lock.
     public var exclusiveLockTimes: ExclusiveLockTimes { lockClock.times }
@@ -472,9 +476,17 @@ public final class FileJournalStore: JournalStore {
         defer { ops.close(lfd) }
         try ops.flock(lfd, LOCK_EX)
         defer { try? ops.flock(lfd, LOCK_UN) }
-        if !write.replaceLater, let current = try? loadSnapshotNow(ref), let s = SnapshotSeal.storedSeq(current), s > seq {
-            return
-        }
+        if !write.replaceLater, let s = storedSnapshotSeq(ref), s > seq { return }
         try AtomicFile(ops: ops).write(snapshotPath(ref), bytes, mode: 0o644, durable: write.durable)
+        if let v = try? FileVersion.of(snapshotPath(ref)) { snapshotSeqs.withLock { $0[ref] = (v, seq) } }
+    }
+
+    /// The journal seq the stored snapshot says it reflects (nil: none, or unreadable).
+    func storedSnapshotSeq(_ ref: JournalRef) -> Int? {
+        guard let v = try? FileVersion.of(snapshotPath(ref)) else { return nil }
+        if let (known, seq) = snapshotSeqs.withLock({ $0[ref] }), known == v { return seq }
+        guard let current = try? loadSnapshotNow(ref), let seq = SnapshotSeal.storedSeq(current) else { return nil }
+        snapshotSeqs.withLock { $0[ref] = (v, seq) }
+        return seq
     }
 }

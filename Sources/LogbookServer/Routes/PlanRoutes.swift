@@ -24,8 +24,7 @@ struct PlanRoutes {
         }
         // Exactly what `logbook status --json` prints: the snapshot document of the exact state.
         router.get("/v1/plans/:plan/status") { _, context in
-            let file = try await RequestInput.plan(context, engine)
-            let (bytes, _) = try await engine.book(file).snapshotBytes()
+            let (bytes, _) = try await RequestInput.book(context, engine).snapshotBytes()
             return Response.json(bytes)
         }
         // `logbook verify --json`'s report; 200 either way (the report says ok or not).

@@ -24,6 +24,12 @@ enum RequestInput {
         try await engine.plan(id(context, "plan", what: "plan id"))
     }
 
+    /// The shared book of the locked plan the path names: after the first request, no plan file
+    /// read (``LogbookEngine/book(plan:)``). For the routes that write and read the status.
+    static func book(_ context: ServerContext, _ engine: LogbookEngine) async throws -> StatusBook {
+        try await engine.book(plan: id(context, "plan", what: "plan id"))
+    }
+
     /// The query parameter `name` as a whole number ≥ `min`, or `default` when absent.
     static func integer(_ request: Request, _ name: String, default value: Int, min: Int = 0, plan: String? = nil) throws -> Int {
         guard let s = request.uri.queryParameters.get(name) else { return value }

@@ -18,20 +18,21 @@ struct StatementRoutes {
         router.post("/v1/plans/:plan/statements") { request, context in
             let started = DispatchTime.now().uptimeNanoseconds
             var request = request
-            let file = try await RequestInput.plan(context, engine)
+            let book = try await RequestInput.book(context, engine)
+            let plan = book.plan.id
             guard let type = request.headers[.contentType], Self.isJSON(type) else {
                 throw LogbookError(.unsupportedMediaType, "the body must be application/json, got \(request.headers[.contentType].map { "\"\(SafeText.escape($0))\"" } ?? "no Content-Type")",
-                                   plan: file.id, rule: "content_type")
+                                   plan: plan, rule: "content_type")
             }
             let body = try await request.collectBody(upTo: context.maxUploadSize)
-            let signed = try Self.statement(Array(buffer: body), plan: file.id)
+            let signed = try Self.statement(Array(buffer: body), plan: plan)
             do {
-                let recorded = try await engine.book(file).record(signed)
+                let recorded = try await book.record(signed)
                 let e = recorded.event
-                if !recorded.repeated { ServerMetrics.appended(plan: file.id, type: e.type) }
+                if !recorded.repeated { ServerMetrics.appended(plan: plan, type: e.type) }
                 ServerMetrics.appendLatency(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
-                return Response.json(e.json, status: recorded.repeated ? .ok : .created,
-                                     headers: [.location: "/v1/plans/\(file.id)/events?from=\(e.seq)&limit=1"])
+                return Response.json(recorded.line, status: recorded.repeated ? .ok : .created,
+                                     headers: [.location: "/v1/plans/\(plan)/events?from=\(e.seq)&limit=1"])
             } catch let error as LogbookError {
                 ServerMetrics.refused(error)
                 throw error
@@ -40,6 +41,7 @@ struct StatementRoutes {
     }
 
     static func isJSON(_ contentType: String) -> Bool {
+        if contentType == "application/json" { return true }  // what every client sends
         let media = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces).lowercased()
         return media == "application/json"
     }
@@ -66,6 +68,6 @@ struct StatementRoutes {
             }
             sig = raw
         }
-        return try SignedStatement(bytes: CanonicalJSON.bytes(stmt), sig: sig)
+        return try SignedStatement(json: stmt, sig: sig)
     }
 }
