@@ -163,11 +163,17 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONParseError) -> String {
         pos += 1  // opening quote
         let start = pos
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII needs no UTF-8 validation (and `String(decoding:)` is
+        // much cheaper than the generic `String(validating:as:)`).
+        var any: UInt8 = 0
         while pos < bytes.count {
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
+                if any < 0x80 {
+                    pos += 1
+                    return String(decoding: slice, as: UTF8.self)
+                }
                 guard let s = String(validating: slice, as: UTF8.self) else {
                     pos = firstInvalidUTF8(from: start, to: pos)
                     throw error("invalid UTF-8 in a string")
@@ -177,6 +183,7 @@ public struct JSONParser {
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("unescaped control character \(hex(b)) in a string") }
+            any |= b
             pos += 1
         }
         // Slow path with escapes.
