@@ -36,10 +36,14 @@ public struct LogbookServer: Sendable {
         public var streamStallLimit: Duration
         /// A quiet event stream sends a comment this often (proxies close silent connections).
         public var streamKeepAlive: Duration
+        /// Serve the cockpit's files from this folder, read per request (for cockpit
+        /// development), instead of the built-in ones.
+        public var cockpitDirectory: String?
 
         public init(host: String = "127.0.0.1", port: Int = 8080, readToken: String? = nil, idleTimeout: Duration = .seconds(60),
-                    streamStallLimit: Duration = .seconds(30), streamKeepAlive: Duration = .seconds(15)) {
+                    streamStallLimit: Duration = .seconds(30), streamKeepAlive: Duration = .seconds(15), cockpitDirectory: String? = nil) {
             self.streamKeepAlive = streamKeepAlive
+            self.cockpitDirectory = cockpitDirectory
             self.host = host
             self.port = port
             self.readToken = readToken
@@ -54,10 +58,12 @@ public struct LogbookServer: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
     let feeds: EventFeeds
+    let cockpit: CockpitAssets
 
     public init(engine: LogbookEngine, configuration: Configuration = .init(), registry: PrometheusCollectorRegistry,
                 logger: Logger = Logger(label: "logbook.server")) {
         self.feeds = EventFeeds(stallLimit: configuration.streamStallLimit, keepAlive: configuration.streamKeepAlive)
+        self.cockpit = CockpitAssets(folder: configuration.cockpitDirectory)
         self.engine = engine
         self.configuration = configuration
         self.registry = registry
@@ -88,6 +94,8 @@ public struct LogbookServer: Sendable {
         PlanRoutes(engine: engine).add(to: router)
         EventRoutes(engine: engine, feeds: feeds).add(to: router)
         StatementRoutes(engine: engine).add(to: router)
+        SupervisorRoutes(engine: engine).add(to: router)
+        CockpitRoutes(assets: cockpit).add(to: router)
         let registry = self.registry
         router.get("/metrics") { _, _ in
             var text: [UInt8] = []

@@ -27,6 +27,7 @@ struct Logbook: AsyncParsableCommand {
             LogCommand.self, WatchCommand.self, VerifyCommand.self, RecoverCommand.self,
             ValidateCommand.self, FreezeCommand.self, ReportCommand.self, ArchiveCommand.self,
             CheckpointCommand.self, ProveCommand.self, VerifyProofCommand.self, ConsistencyCommand.self,
+            StaleCommand.self, BlockedCommand.self, NextCommand.self,
             MigrateCommand.self, ServeCommand.self, OutboxCommand.self, DemoCommand.self,
             DemoAgentCommand.self, LoadCommand.self,
         ]

@@ -14,6 +14,11 @@ public enum EventType: String, Sendable, CaseIterable {
     case lockOverride = "lock_override"
     case reopened
     case waived
+    /// The owner of an IN_PROGRESS or BLOCKED task is alive: renews its lease, changes nothing else.
+    case heartbeat
+    /// A supervisor returns a task to PENDING (its owner gone or stuck): the claim and lease end,
+    /// attempts are kept, another authorised persona may start it.
+    case requeued
     case keyChanged = "key_changed"
     case validationStarted = "validation_started"
     case validated
@@ -23,7 +28,7 @@ public enum EventType: String, Sendable, CaseIterable {
     /// Events that move or describe one task.
     public static let taskEvents: [EventType] = [
         .started, .progress, .testResult, .blocked, .unblocked, .failed, .retried, .done,
-        .achievement, .lockOverride, .reopened, .waived,
+        .achievement, .lockOverride, .reopened, .waived, .heartbeat, .requeued,
     ]
 
     /// Events only the genesis (seq 0) may carry.

@@ -116,7 +116,8 @@ public struct PlanDocument: Sendable, Equatable {
                 } else { problem("\(p).dependencies", "expected an array") }
             }
             tasks.append(TaskSpec(id: id, title: title, assignedPersona: assignee, authorizedArchetypes: archetypes,
-                                  maxRetries: maxRetries, dependencies: deps))
+                                  maxRetries: maxRetries, dependencies: deps,
+                                  criticality: o["criticality"]?.stringValue.map { $0.uppercased() } ?? "MEDIUM"))
         }
         for (i, t) in tasks.enumerated() {
             for (k, d) in t.dependencies.enumerated() {

@@ -21,9 +21,12 @@ public struct TaskSpec: Sendable, Equatable {
     public var authorizedArchetypes: [String]
     public var maxRetries: Int
     public var dependencies: [String]
+    /// The plan's `criticality` (HAIOS: CRITICAL, HIGH, MEDIUM, LOW; MEDIUM when absent or not a string).
+    public var criticality: String
 
     public init(id: String, title: String, assignedPersona: String, authorizedArchetypes: [String] = [],
-                maxRetries: Int = 0, dependencies: [String] = []) {
+                maxRetries: Int = 0, dependencies: [String] = [], criticality: String = "MEDIUM") {
+        self.criticality = criticality
         self.id = id
         self.title = title
         self.assignedPersona = assignedPersona

@@ -55,4 +55,9 @@ public enum Timestamp {
         let days = Int64(era * 146_097 + doe - 719_468)
         return ((days * 86400) + Int64(hh * 3600 + mm * 60 + ss)) * 1000 + Int64(ms)
     }
+
+    /// The instant of a timestamp in the form ``string(_:)`` writes, or nil.
+    public static func date(_ s: String) -> Date? {
+        parse(s).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    }
 }

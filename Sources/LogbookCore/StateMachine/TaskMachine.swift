@@ -15,6 +15,8 @@ public enum TaskMachine {
         case .retried: [.failed]
         case .reopened: [.done]
         case .waived: [.pending, .inProgress, .blocked, .failed, .done]
+        case .heartbeat: [.inProgress, .blocked]
+        case .requeued: [.inProgress, .blocked, .failed]
         case .achievement, .lockOverride: Set(TaskStatus.allCases)
         case .created, .migrated, .keyChanged, .validationStarted, .validated, .frozen, .archived: []
         }
@@ -39,6 +41,7 @@ public enum TaskMachine {
         case .failed: return .success(.failed)
         case .done: return .success(.done)
         case .waived: return .success(.waived)
+        case .requeued: return .success(.pending)
         default: return .success(status)
         }
     }
@@ -46,11 +49,19 @@ public enum TaskMachine {
     /// Who may record `type` on a task.
     public static func authority(_ type: EventType) -> Authority {
         switch type {
-        case .started, .progress, .testResult, .failed, .retried, .done: .assignee
+        case .started, .progress, .testResult, .failed, .retried, .done, .heartbeat: .assignee
         case .blocked, .unblocked: .assigneeOrSupervisor
         case .achievement: .anyPlanPersona
-        case .lockOverride, .reopened, .waived, .keyChanged, .created, .migrated,
+        case .lockOverride, .reopened, .waived, .requeued, .keyChanged, .created, .migrated,
              .validationStarted, .validated, .frozen, .archived: .supervisor
+        }
+    }
+
+    /// Task events only the task's owner may write once it is claimed (a supervisor may too).
+    public static func isOwnerBound(_ type: EventType) -> Bool {
+        switch authority(type) {
+        case .assignee, .assigneeOrSupervisor: true
+        case .anyPlanPersona, .supervisor: false
         }
     }
 

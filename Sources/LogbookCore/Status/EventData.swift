@@ -2,6 +2,8 @@
 public enum EventData {
     /// Text fields limited to ``Event/maxTextBytes``.
     static let textFields: Set<String> = ["note", "reason", "summary", "details", "artifact", "suite"]
+    /// A lease (`started` with `lease_seconds`): from 5 seconds to one day.
+    public static let leaseRange = 5...86_400
 
     public static func check(_ type: EventType, _ d: JSONObject, plan: String, task: String?) throws(LogbookError) {
         func bad(_ msg: String, rule: String? = nil) -> LogbookError {
@@ -38,8 +40,11 @@ public enum EventData {
             try count("failed", required: true)
             try count("skipped", required: false)
             try optionalText("artifact")
-        case .blocked, .failed, .reopened, .waived:
+        case .blocked, .failed, .reopened, .waived, .requeued:
             try requireText("reason")
+        case .heartbeat:
+            try optionalText("note")
+            for k in d.keys where k != "note" { throw bad("heartbeat carries only an optional note, not \(k)") }
         case .unblocked:
             try optionalText("reason")
         case .retried:
@@ -70,7 +75,13 @@ public enum EventData {
             try optionalText("note")
         case .frozen:
             guard let h = d["head"]?.stringValue, Digest256(h) != nil else { throw bad("frozen needs the head hash it freezes") }
-        case .started, .created, .migrated, .validationStarted, .archived:
+        case .started:
+            if let l = d["lease_seconds"] {
+                guard let n = l.intValue, (EventData.leaseRange).contains(n) else {
+                    throw bad("lease_seconds must be a whole number of seconds from \(EventData.leaseRange.lowerBound) to \(EventData.leaseRange.upperBound), got \(CanonicalJSON.string(l).prefix(24))", rule: "lease")
+                }
+            }
+        case .created, .migrated, .validationStarted, .archived:
             break
         }
     }

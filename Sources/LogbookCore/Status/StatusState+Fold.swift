@@ -66,6 +66,9 @@ extension StatusState {
         if lifecycle == .validating { verdict = nil }
         var t = tasks[i]
         t.lastSeq = e.seq
+        t.lastTS = e.ts
+        t.lastType = e.type
+        if t.leaseSeconds != nil, let owner = t.owner, owner == e.persona { t.leaseRenewedTS = e.ts }
         t.lastHash = e.hash
         t.gLastUpdate = e.g
         t.lastPersona = e.persona
@@ -88,6 +91,12 @@ extension StatusState {
             ]))
             t.pendingOverrides.removeAll { $0 == "dependencies_done" }
             if t.firstStartedTS == nil { t.firstStartedTS = e.ts }
+            if t.owner == nil {
+                t.owner = e.persona
+                t.claimedSeq = e.seq
+            }
+            t.leaseSeconds = e.data["lease_seconds"]?.intValue
+            t.leaseRenewedTS = t.leaseSeconds == nil ? nil : e.ts
         case .progress:
             t.percent = e.data["percent"]?.intValue ?? t.percent
         case .testResult:
@@ -101,10 +110,10 @@ extension StatusState {
             t.blockedFrom = before
             t.blockReason = e.data["reason"]?.stringValue
             t.blockedSeq = e.seq
+            t.blockedTS = e.ts
+            t.blockedBy = e.persona
         case .unblocked:
-            t.blockedFrom = nil
-            t.blockReason = nil
-            t.blockedSeq = nil
+            t.clearBlock()
         case .failed:
             t.failureDetails.append(.object(JSONObject([
                 ("seq", .number(Double(e.seq))), ("attempt", .number(Double(t.attempts))), ("reason", e.data["reason"] ?? .null),
@@ -122,11 +131,21 @@ extension StatusState {
             t.completedTS = e.ts
         case .reopened:
             t.completedTS = nil
+            if t.leaseSeconds != nil { t.leaseRenewedTS = e.ts }  // the lease clock starts again
         case .waived:
             t.completedTS = e.ts
-            t.blockedFrom = nil
-            t.blockReason = nil
-            t.blockedSeq = nil
+            t.clearBlock()
+        case .requeued:
+            t.requeueLog.append(.object(JSONObject([
+                ("seq", .number(Double(e.seq))), ("reason", e.data["reason"] ?? .null), ("released_owner", JSONValue(t.owner)),
+                ("from_status", .string(before.rawValue)), ("persona_id", .string(e.persona)), ("ts", .string(e.ts)),
+            ])))
+            t.owner = nil
+            t.claimedSeq = nil
+            t.leaseSeconds = nil
+            t.leaseRenewedTS = nil
+            t.percent = 0
+            t.clearBlock()
         case .lockOverride:
             let rule = e.data["rule"]?.stringValue ?? ""
             if !t.pendingOverrides.contains(rule) { t.pendingOverrides.append(rule); t.pendingOverrides.sort() }

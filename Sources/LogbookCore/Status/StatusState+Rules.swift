@@ -84,6 +84,13 @@ extension StatusState {
         case .supervisor:
             try requireSupervisor(e, who)
         }
+        // A claimed task moves by its owner's hand (or a supervisor's) until a supervisor requeues it.
+        if let owner = t.owner, owner != e.persona, who.role != .supervisor, TaskMachine.isOwnerBound(e.type), !t.status.isComplete {
+            var refusal = refuse(.forbidden, "owner", "task \(taskID) is claimed by \(owner)" + (t.claimedSeq.map { " (started at seq \($0))" } ?? "")
+                + "; only \(owner) or a supervisor may write \(e.type.rawValue) until a supervisor requeues it")
+            refusal.facts["owner"] = .string(owner)
+            throw refusal
+        }
         if case .failure(let r) = TaskMachine.transition(from: t.status, on: e.type, blockedFrom: t.blockedFrom) {
             throw refuse(.refused, r.rule, r.message)
         }

@@ -113,7 +113,17 @@ extension StatusState {
                 ("last_event_seq", optInt(t.lastSeq)),
                 ("retry_attempts_used", .number(Double(t.attempts))),
                 ("blocked_from", opt(t.blockedFrom?.rawValue)),
-                ("blocker", t.status == .blocked ? .object(JSONObject([("reason", opt(t.blockReason)), ("since_seq", optInt(t.blockedSeq))])) : .null),
+                ("blocker", t.status == .blocked ? .object(JSONObject([("reason", opt(t.blockReason)), ("since_seq", optInt(t.blockedSeq)),
+                                                                         ("since_ts", opt(t.blockedTS)), ("persona_id", opt(t.blockedBy))])) : .null),
+                ("last_event_ts", opt(t.lastTS)),
+                ("last_event_type", opt(t.lastType?.rawValue)),
+                ("owner", opt(t.owner)),
+                ("claimed_at_seq", optInt(t.claimedSeq)),
+                ("lease", t.leaseSeconds.map { s in .object(JSONObject([
+                    ("seconds", .number(Double(s))), ("renewed_ts", opt(t.leaseRenewedTS)),
+                    ("expires_ts", opt(t.leaseExpiry.map(Timestamp.string))),
+                ])) } ?? .null),
+                ("requeue_log", .array(t.requeueLog)),
                 ("pending_overrides", .array(t.pendingOverrides.map { .string($0) })),
                 ("first_started_ts", opt(t.firstStartedTS)),
                 ("completed_ts", opt(t.completedTS)),
@@ -239,6 +249,15 @@ extension StatusState {
             t.blockedFrom = tv["blocked_from"]?.stringValue.flatMap(TaskStatus.init(rawValue:))
             t.blockReason = tv["blocker"]?["reason"]?.stringValue
             t.blockedSeq = tv["blocker"]?["since_seq"]?.intValue
+            t.blockedTS = tv["blocker"]?["since_ts"]?.stringValue
+            t.blockedBy = tv["blocker"]?["persona_id"]?.stringValue
+            t.lastTS = tv["last_event_ts"]?.stringValue
+            t.lastType = tv["last_event_type"]?.stringValue.flatMap(EventType.init(rawValue:))
+            t.owner = tv["owner"]?.stringValue
+            t.claimedSeq = tv["claimed_at_seq"]?.intValue
+            t.leaseSeconds = tv["lease"]?["seconds"]?.intValue
+            t.leaseRenewedTS = tv["lease"]?["renewed_ts"]?.stringValue
+            t.requeueLog = tv["requeue_log"]?.arrayValue ?? []
             t.pendingOverrides = tv["pending_overrides"]?.arrayValue?.compactMap(\.stringValue) ?? []
             t.firstStartedTS = tv["first_started_ts"]?.stringValue
             t.completedTS = tv["completed_ts"]?.stringValue

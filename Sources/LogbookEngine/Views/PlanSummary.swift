@@ -13,6 +13,12 @@ extension LogbookEngine {
         /// The journal's head: seq and chain hash (nil for a DRAFT or an unreadable status).
         public var head: (seq: Int, hash: Digest256)?
         public var error: String?
+        /// Tasks by status, open blockers, tasks flagged stale now, and the time of the head
+        /// event (nil for a DRAFT or an unreadable status).
+        public var taskCounts: JSONValue?
+        public var blockers: Int?
+        public var stale: Int?
+        public var lastActivity: String?
 
         public init(file: PlanFile, lifecycle: String, current: Bool, completion: Double? = nil,
                     head: (seq: Int, hash: Digest256)? = nil, error: String? = nil) {
@@ -27,7 +33,8 @@ extension LogbookEngine {
         /// The summary as one element of `plan list --json` and `GET /v1/plans`: `plan_id`, `g`,
         /// `plan_file`, `status_id`, `lifecycle`, `current`, `tasks`, `v_file_instance`,
         /// `plan_digest`, `completion`, `head_seq`, `head_hash` (null where they do not apply),
-        /// and `error` when the status could not be read.
+        /// `task_counts`, `blockers`, `stale`, `last_activity`, and `error` when the status could
+        /// not be read.
         public var json: JSONValue {
             let f = file
             var o: JSONObject = [
@@ -40,6 +47,10 @@ extension LogbookEngine {
                 "completion": completion.map { .number($0) } ?? .null,
                 "head_seq": head.map { JSONValue($0.seq) } ?? .null,
                 "head_hash": head.map { .string($0.hash.description) } ?? .null,
+                "task_counts": taskCounts ?? .null,
+                "blockers": blockers.map { JSONValue($0) } ?? .null,
+                "stale": stale.map { JSONValue($0) } ?? .null,
+                "last_activity": JSONValue(lastActivity),
             ]
             if let error { o["error"] = .string(error) }
             return .object(o)

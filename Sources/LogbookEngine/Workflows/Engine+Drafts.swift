@@ -109,6 +109,11 @@ extension LogbookEngine {
                     s.lifecycle = state.lifecycle.rawValue
                     s.completion = state.completion
                     s.head = state.head.map { (state.seq, $0) }
+                    let view = SupervisorView(state: state, now: options.now())
+                    s.taskCounts = view.taskCounts
+                    s.blockers = view.blocked().count
+                    s.stale = view.staleCount
+                    s.lastActivity = state.lastTS
                 } catch {
                     s.lifecycle = "UNREADABLE"
                     s.error = (error as? LogbookError)?.description ?? "\(error)"

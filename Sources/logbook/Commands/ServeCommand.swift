@@ -21,6 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port).") var port = 8080
+    @Option(name: .customLong("cockpit-dir"), help: ArgumentHelp("Serve the cockpit's files from this folder, read on each request (for working on the cockpit).", valueName: "DIR"))
+    var cockpitDir: String?
     @OptionGroup var ws: WorkspaceOptions
 
     func run() async throws {
@@ -49,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try await engine.catalog.loadState()
         var logger = Logger(label: "logbook.server")
         logger.logLevel = ProcessInfo.processInfo.environment["LOGBOOK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        let server = LogbookServer(engine: engine, configuration: .init(host: host, port: port, readToken: token),
+        let server = LogbookServer(engine: engine, configuration: .init(host: host, port: port, readToken: token, cockpitDirectory: cockpitDir),
                                    registry: registry, logger: logger)
         try await server.run { host, port in
             let shown = host.contains(":") ? "[\(host)]" : host

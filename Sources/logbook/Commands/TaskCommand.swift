@@ -8,14 +8,43 @@ struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task", abstract: "Report on a task (each call is one signed, durable event).",
         discussion: "Every verb takes --persona P, --plan ID, --workspace DIR, --idempotency-key K, --expect-seq N, --trace-id T and --json.",
-        subcommands: [Start.self, Progress.self, Test.self, Block.self, Unblock.self, Fail.self, Retry.self, Done.self,
-                      Achieve.self, Override.self, Reopen.self, Waive.self, Show.self, List.self, Wait.self])
+        subcommands: [Start.self, Progress.self, Heartbeat.self, Test.self, Block.self, Unblock.self, Fail.self, Retry.self, Done.self,
+                      Achieve.self, Override.self, Reopen.self, Waive.self, Requeue.self, Show.self, List.self, Wait.self])
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "PENDING → IN_PROGRESS (every dependency must be DONE).")
+        static let configuration = CommandConfiguration(
+            abstract: "PENDING → IN_PROGRESS (every dependency must be DONE); the persona claims the task.",
+            discussion: "With --lease the task is flagged stale once the persona sends no event on it (`task heartbeat` counts) for that long.")
         @Argument(help: "Task id.") var task: String
+        @Option(help: ArgumentHelp("A lease: stale after this long without an event of the owner (5s to 24h: 90s, 10m, 2h).", valueName: "DUR"))
+        var lease: String?
         @OptionGroup var options: WriteOptions
-        func run() async throws { try await options.record(.started, task: task, data: JSONObject()) }
+        func run() async throws {
+            var d = JSONObject()
+            if let lease {
+                let l = try DurationText.parse(lease, option: "--lease")
+                let s = Int(l.components.seconds)
+                guard EventData.leaseRange.contains(s), l.components.attoseconds == 0 else {
+                    throw LogbookError(.badInput, "--lease must be whole seconds from 5s to 24h, got \(lease)", task: task, rule: "lease")
+                }
+                d["lease_seconds"] = JSONValue(s)
+            }
+            try await options.record(.started, task: task, data: d)
+        }
+    }
+
+    struct Heartbeat: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The owner is alive: renews the task's lease, changes nothing else (IN_PROGRESS or BLOCKED).",
+            discussion: "One signed journal event, like every other: send one well within the lease (a third of it is a good interval).")
+        @Argument(help: "Task id.") var task: String
+        @OptionGroup var note: NoteText
+        @OptionGroup var options: WriteOptions
+        func run() async throws {
+            var d = JSONObject()
+            d["note"] = try note.value(task: task)
+            try await options.record(.heartbeat, task: task, data: d)
+        }
     }
 
     struct Progress: AsyncParsableCommand {
@@ -146,6 +175,16 @@ struct TaskCommand: AsyncParsableCommand {
         func run() async throws { try await options.record(.waived, task: task, data: JSONObject([("reason", try reason.value(task: task)!)])) }
     }
 
+    struct Requeue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Supervisor: IN_PROGRESS/BLOCKED/FAILED → PENDING; the claim and lease end, attempts are kept.",
+            discussion: "For a stale or stuck task: another authorised persona may then start (claim) it.")
+        @Argument(help: "Task id.") var task: String
+        @OptionGroup var reason: ReasonText
+        @OptionGroup var options: WriteOptions
+        func run() async throws { try await options.record(.requeued, task: task, data: JSONObject([("reason", try reason.value(task: task)!)])) }
+    }
+
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A task's definition and exact live state.")
         @Argument(help: "Task id.") var task: String
@@ -161,10 +200,11 @@ struct TaskCommand: AsyncParsableCommand {
                 throw LogbookError(.notFound, "unknown task \(task)", plan: source.planID, task: task)
             }
             let t = state.tasks[i], spec = source.spec.tasks[i]
-            let ts = try await source.lastEventTimes([t])[t.id]
+            let ts = t.lastTS
+            let view = SupervisorView(state: state, now: Date())
             if json {
                 let snapshot = state.snapshot()
-                var o = TaskSummary.json(spec, t, state: state, lastEventTS: ts).objectValue!
+                var o = view.task(spec).objectValue!
                 o["definition"] = source.document.payload["tasks"]?.arrayValue?[i] ?? .null
                 o["status_entry"] = snapshot["payload"]?["tasks_status"]?.arrayValue?[i] ?? .null
                 print(PrettyJSON.string(.object(o)), terminator: "")
@@ -176,7 +216,11 @@ struct TaskCommand: AsyncParsableCommand {
             if !spec.dependencies.isEmpty {
                 print("  waits for " + spec.dependencies.map { "\($0) (\(state.task($0)?.status.rawValue ?? "?"))" }.joined(separator: ", "))
             }
+            if let owner = t.owner { print("  claimed by \(e(owner))" + (t.claimedSeq.map { " at seq \($0)" } ?? "")) }
             if let r = t.blockReason { print("  blocked: \(e(r))") }
+            if let expiry = t.leaseExpiry {
+                print(view.now >= expiry ? "  STALE: the lease ran out at \(Timestamp.string(expiry))" : "  lease until \(Timestamp.string(expiry))")
+            }
             if let s = t.lastSeq { print("  last event seq \(s)\(ts.map { " at \($0)" } ?? "") by \(e(t.lastPersona ?? "?"))") }
         }
     }
@@ -203,16 +247,15 @@ struct TaskCommand: AsyncParsableCommand {
                 if ready { return state.task(spec.id)?.status == .pending && state.unmetDependencies(spec).isEmpty }
                 return true
             }
+            let view = SupervisorView(state: state, now: Date())
             if json {
-                let times = try await source.lastEventTimes(rows.map { state.task($0.id)! })
-                print(CanonicalJSON.string(.array(rows.map { s in
-                    TaskSummary.json(s, state.task(s.id)!, state: state, lastEventTS: times[s.id])
-                })))
+                print(CanonicalJSON.string(.array(rows.map(view.task))))
                 return
             }
             for s in rows {
                 let t = state.task(s.id)!
-                print("\(s.id.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.status.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(t.effectivePercent).leftPad(3)) %  \(SafeText.escape(s.title))")
+                let flags = (t.isStale(at: view.now) ? "  STALE" : "") + (t.owner.map { "  (\(SafeText.escape($0)))" } ?? "")
+                print("\(s.id.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.status.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(t.effectivePercent).leftPad(3)) %  \(SafeText.escape(s.title))\(flags)")
             }
         }
     }

@@ -27,14 +27,4 @@ struct TaskSource {
         return TaskSource(planID: file.id, spec: book.plan, document: file.document, state: { try await book.state() },
                           eventTS: { try await book.event(at: $0).ts })
     }
-
-    /// The time of each task's last event (the state keeps its seq).
-    func lastEventTimes(_ tasks: [TaskState]) async throws -> [String: String] {
-        var out: [String: String] = [:]
-        for t in tasks {
-            guard let seq = t.lastSeq else { continue }
-            out[t.id] = try await eventTS(seq)
-        }
-        return out
-    }
 }
