@@ -29,7 +29,7 @@ struct ServerFixture: Sendable {
     static let planID = "EP-SERVER"
 
     static func make(tasks: Int = 2, readToken: String? = nil, streamStallLimit: Duration = .seconds(30),
-                     streamKeepAlive: Duration = .seconds(15)) async throws -> ServerFixture {
+                     streamKeepAlive: Duration = .seconds(15), cockpitDirectory: String? = nil) async throws -> ServerFixture {
         _ = TestMetrics.registry
         let engine = LogbookEngine(storage: .memory(), options: .init(observeCommit: ServerMetrics.observeCommit))
         _ = try await engine.addPersona("SUPERVISOR", role: .supervisor, archetype: "SUPERVISOR")
@@ -38,7 +38,8 @@ struct ServerFixture: Sendable {
         _ = try await engine.importPlan(bytes: CanonicalJSON.bytes(planJSON(tasks: tasks)), name: "plan.json")
         let (file, _) = try await engine.lockPlan(planID, persona: "SUPERVISOR", signer: try await engine.signingKey(for: "SUPERVISOR"))
         let server = LogbookServer(engine: engine, configuration: .init(port: 0, readToken: readToken, streamStallLimit: streamStallLimit,
-                                                                                  streamKeepAlive: streamKeepAlive), registry: TestMetrics.registry)
+                                                                                  streamKeepAlive: streamKeepAlive, cockpitDirectory: cockpitDirectory),
+                                    registry: TestMetrics.registry)
         return ServerFixture(engine: engine, file: file, server: server)
     }
 
