@@ -41,6 +41,9 @@ struct LogCommand: AsyncParsableCommand {
     @Argument(help: "Plan id (default: the live plan).") var planArgument: String?
     @Option(help: "Plan id.") var plan: String?
     @Option(help: "Only this task's events.") var task: String?
+    @Option(help: ArgumentHelp("Only events of this type (repeatable).", valueName: "TYPE")) var type: [String] = []
+    @Option(name: .customLong("exclude-type"), help: ArgumentHelp("Leave out events of this type (repeatable), e.g. heartbeat.", valueName: "TYPE"))
+    var excludeType: [String] = []
     @Option(help: "Start at this seq.") var from: Int = 0
     @Flag(help: "Keep printing new events as they become durable (Ctrl-C to stop); through a server, resumes after a broken connection.") var follow = false
     @Flag(help: "Print the raw journal lines (JSON).") var json = false
@@ -49,6 +52,11 @@ struct LogCommand: AsyncParsableCommand {
     func run() async throws {
         try nonNegative(from, "--from", task: nil)
         if let task { try Identifier.check(task, "task id") }
+        for (option, names) in [("--type", type), ("--exclude-type", excludeType)] {
+            for n in names where EventType(rawValue: n) == nil {
+                throw LogbookError(.badInput, "\(option) \"\(SafeText.escape(n))\" is not an event type (\(EventType.allCases.map(\.rawValue).joined(separator: ", ")))", rule: "type")
+            }
+        }
         if let remote = try ws.remote() {
             let p = try await RemotePlan.open(remote, try PlanArguments.one(planArgument, plan))
             try checkTask(p.spec, plan: p.id)
@@ -100,6 +108,8 @@ struct LogCommand: AsyncParsableCommand {
     func emit(_ line: [UInt8]) throws {
         let e = try Event(line: line)
         if let task, e.task != task { return }
+        if !type.isEmpty, !type.contains(e.type.rawValue) { return }
+        if excludeType.contains(e.type.rawValue) { return }
         let text = (json ? String(decoding: line, as: UTF8.self) : EventText.line(e)) + "\n"
         if follow { FileHandle.standardOutput.write(Data(text.utf8)) } else { print(text, terminator: "") }
     }
@@ -115,12 +125,17 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let tty = isatty(1) != 0
         var lastSeq = -2
-        /// Shows `s` if it changed; false when there is nothing left to watch.
+        var lastStale: [String] = []
+        /// Shows `s` if it changed (a new event, or a lease that ran out); false when there is
+        /// nothing left to watch.
         func show(_ s: StatusState, titles: [String: String], plan: String) -> Bool {
-            if s.seq != lastSeq {
-                let table = StatusTable.render(s, titles: titles, color: tty)
+            let now = Date()
+            let stale = s.tasks.filter { $0.isStale(at: now) }.map(\.id)
+            if s.seq != lastSeq || stale != lastStale {
+                let table = StatusTable.render(s, titles: titles, color: tty, now: now)
                 FileHandle.standardOutput.write(Data((tty ? "\u{1B}[H\u{1B}[2J" + table : table).utf8))
                 lastSeq = s.seq
+                lastStale = stale
             }
             if !forever, s.tasks.allSatisfy({ $0.status.isComplete }) { return false }
             // A frozen status takes no more task events (an archived one none at all): nothing

@@ -1,11 +1,13 @@
+import Foundation
 import LogbookCore
 import LogbookEngine
 
-/// The status as a table with progress bars, counts, completion and blockers. Titles and
+/// The status as a table with progress bars, counts, completion, blockers and stale tasks (a
+/// lease that ran out by `now`: derived, see docs/SUPERVISION.md). Titles and
 /// reasons are user text: escaped (``SafeText``) before they are placed; the table's own colour
 /// codes are the only control sequences it prints.
 enum StatusTable {
-    static func render(_ s: StatusState, titles: [String: String], color: Bool, width: Int = 24) -> String {
+    static func render(_ s: StatusState, titles: [String: String], color: Bool, width: Int = 24, now: Date = Date()) -> String {
         var out = ""
         let c = Colors(on: color)
         out += c.bold("plan \(s.plan.id)") + "  seq \(s.seq)  \(s.lifecycle.rawValue)  \(format(s.completion)) % complete\n"
@@ -19,6 +21,7 @@ enum StatusTable {
             if t.attempts > 0 { extra += "  retry \(t.attempts)" }
             if t.testsPassed + t.testsFailed > 0 { extra += "  tests \(t.testsPassed)✓ \(t.testsFailed)✗" }
             if let r = t.blockReason { extra += "  ⛔ \(SafeText.escape(String(r.prefix(40))))" }
+            if t.isStale(at: now) { extra += "  " + c.wrap("1;31", "STALE") + " (\(SafeText.escape(t.owner ?? "?")) quiet \(DurationText.describe(t.quietSeconds(at: now) ?? 0)))" }
             out += "  \(t.id.padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.status(t.status, status)) \(c.status(t.status, bar)) \(String(pct).leftPad(3)) %  \(title)\(extra)\n"
         }
         let counts = TaskStatus.allCases.compactMap { st -> String? in
@@ -27,6 +30,10 @@ enum StatusTable {
         }
         let passed = s.tasks.reduce(0) { $0 + $1.testsPassed }, failed = s.tasks.reduce(0) { $0 + $1.testsFailed }
         out += "  \(counts.joined(separator: ", "))  ·  tests \(passed) passed, \(failed) failed  ·  retries \(s.tasks.reduce(0) { $0 + $1.attempts })\n"
+        let stale = s.tasks.filter { $0.isStale(at: now) }
+        if !stale.isEmpty {
+            out += "  stale: " + stale.map { "\($0.id) (\(SafeText.escape($0.owner ?? "?")))" }.joined(separator: "; ") + "  ·  `logbook stale` for more\n"
+        }
         let blocked = s.tasks.filter { $0.status == .blocked }
         if !blocked.isEmpty {
             out += "  blockers: " + blocked.map { "\($0.id) (\(SafeText.escape($0.blockReason ?? "")))" }.joined(separator: "; ") + "\n"
