@@ -5,7 +5,8 @@ import LogbookEngine
 import LogbookFileStore
 
 /// One demo agent: a separate process that works through its persona's tasks, writing signed
-/// events through the library (as a long-lived agent would).
+/// events through the library (as a long-lived agent would), or, with `--server`, as a remote
+/// client that signs each statement here and posts it (`logbook demo --serve`).
 struct DemoAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "demo-agent", abstract: "Run one demo agent (used by `logbook demo`).", shouldDisplay: false)
 
@@ -14,17 +15,44 @@ struct DemoAgentCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between steps.") var step: Int = 180
     @OptionGroup var ws: WorkspaceOptions
 
-    func run() async throws {
+    @Option(help: "With --server: the persona's private key file.") var keyFile: String?
+
+    /// Where the agent reads the state and records its events.
+    struct Link {
+        let plan: PlanSpec
+        let state: () async throws -> StatusState
+        let submit: (EventType, String, JSONObject) async throws -> Void
+    }
+
+    func link() async throws -> Link {
+        if let remote = try ws.remote() {
+            let p = try await RemotePlan.open(remote, nil)
+            guard let keyFile else { throw LogbookError(.badInput, "demo-agent --server needs --key-file") }
+            let key = try await KeyFile(path: keyFile, persona: persona).signingKey(for: persona)
+            return Link(plan: p.spec, state: { try await p.state() }, submit: { type, task, data in
+                let s = try await p.state()
+                let st = Statement(plan: p.id, task: task, persona: persona, keyID: key.publicKey.keyID, type: type, data: data,
+                                   at: Timestamp.string(Date()), seen: .init(seq: s.seq, hash: s.head!))
+                _ = try await remote.submit(p.id, SignedStatement(st, signer: key))
+            })
+        }
         let w = try ws.open()
         let book = try await w.privateBook(try await w.plan(nil), snapshotInterval: 16)
         let key = try await w.signingKey(for: persona)
+        return Link(plan: book.plan, state: { try await book.state() }, submit: { type, task, data in
+            _ = try await book.submit(EventRequest(type: type, task: task, persona: persona, data: data), signer: key)
+        })
+    }
+
+    func run() async throws {
+        let book = try await link()
         var rng = SplitMix(seed: seed)
         var blockedAt: [String: Date] = [:]
         var blockedOnce: Set<String> = []
         var refusals = 0
         let mine = book.plan.tasks.filter { $0.assignedPersona == persona }
         func send(_ type: EventType, _ task: String, _ data: JSONObject = JSONObject()) async {
-            do { _ = try await book.submit(EventRequest(type: type, task: task, persona: persona, data: data), signer: key) } catch {
+            do { try await book.submit(type, task, data) } catch {
                 refusals += 1
                 FileHandle.standardError.write(Data("\(persona): \(error)\n".utf8))
             }
@@ -72,7 +100,6 @@ struct DemoAgentCommand: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(step + Int(rng.next() % UInt64(max(1, step / 2)))))
         }
-        try await book.writeSnapshot()
     }
 }
 

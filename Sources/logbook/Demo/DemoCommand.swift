@@ -3,20 +3,35 @@ import Foundation
 import LogbookCore
 import LogbookEngine
 import LogbookFileStore
+import LogbookServer
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Synchronization
 
 /// `logbook demo`: a workspace, five personas, a 12-task plan, and four agent processes working it
 /// at the same time while the terminal shows live progress; then verify, validate, freeze (report),
 /// archive, and verify again from the gzip segments.
+///
+/// With `--serve` the workspace is served (`logbook serve`, in this process) and the agents
+/// report through it as remote clients with their own keys; the cockpit's URL is printed first,
+/// and it keeps serving after the run until Ctrl-C.
 struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run four agents on a sample plan in a new workspace and watch it live.")
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run four agents on a sample plan in a new workspace and watch it live (--serve: in the web cockpit).")
 
     @Option(help: ArgumentHelp("Workspace folder (default: a new temporary folder).", valueName: "dir"))
     var workspace: String?
 
-    @Option(help: "Milliseconds between an agent's steps (smaller is faster).")
-    var step: Int = 180
+    @Option(help: "Milliseconds between an agent's steps (smaller is faster; default 180, with --serve 700).")
+    var step: Int?
+
+    @Flag(help: "Serve the workspace over HTTP while the agents run (they report through it with their own keys); open the printed cockpit URL. Keeps serving until Ctrl-C.")
+    var serve = false
+
+    @Option(help: "With --serve: the port (0: any free one).") var port = 8080
 
     func run() async throws {
+        let step = self.step ?? (serve ? 700 : 180)
         let root = try workspace ?? makeTempDirectory()
         let tty = isatty(1) != 0
         let ws = try Workspace.create(at: root)
@@ -31,14 +46,22 @@ struct DemoCommand: AsyncParsableCommand {
         let (locked, genesis) = try await engine.lockPlan(imported.id, persona: SamplePlan.supervisor,
                                                       signer: try await engine.signingKey(for: SamplePlan.supervisor))
         print("  plan \(locked.id) imported and locked: \(SamplePlan.tasks.count) tasks, digest \(locked.document.digest.hex.prefix(16))…, genesis \(genesis.hash.hex.prefix(16))…")
-        print("  starting 4 agent processes\n")
+        var served: (url: String, group: ServiceGroup, running: Task<Void, any Error>)?
+        if serve {
+            served = try await startServer(ws)
+            print("\n  Cockpit: \(served!.url)/plans/\(locked.id)   (open it now; the agents start in 3 s)\n")
+            fflush(stdout)
+            try await Task.sleep(for: .seconds(3))
+        }
+        print("  starting 4 agent processes" + (serve ? " (remote clients of \(served!.url), each signing with its own key)" : "") + "\n")
 
         let exe = try executablePath()
         var agents: [(String, Process)] = []
         for (i, w) in SamplePlan.workers.enumerated() {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: exe)
-            p.arguments = ["demo-agent", "--persona", w.id, "--seed", String(i + 1), "--step", String(step), "--workspace", ws.root]
+            p.arguments = ["demo-agent", "--persona", w.id, "--seed", String(i + 1), "--step", String(step)]
+                + (served.map { ["--server", $0.url, "--key-file", ws.keyPath(w.id)] } ?? ["--workspace", ws.root])
             try p.run()
             agents.append((w.id, p))
         }
@@ -133,6 +156,25 @@ struct DemoCommand: AsyncParsableCommand {
               logbook verify  --workspace \(w)
               logbook task progress T05 --percent 10 --persona TEST_ENGINEER --workspace \(w)   # refused: archived
             """)
+        if let served {
+            print("\nServing the cockpit at \(served.url)/ until Ctrl-C.")
+            try await served.running.value
+        }
+    }
+
+    /// `logbook serve` on the workspace in this process, on loopback; returns once it listens.
+    func startServer(_ ws: Workspace) async throws -> (url: String, group: ServiceGroup, running: Task<Void, any Error>) {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(LogbookServer.metricsFactory(registry: registry))
+        let server = LogbookServer(engine: ws.engine(.init(observeCommit: ServerMetrics.observeCommit)),
+                                   configuration: .init(port: port), registry: registry)
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let group = ServiceGroup(configuration: .init(services: [server.service { _, p in listening.yield(p) }],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: .init(label: "logbook.demo")))
+        let running = Task { try await group.run() }
+        var it = ports.makeAsyncIterator()
+        guard let p = await it.next() else { throw LogbookError(.io, "the demo server did not start") }
+        return ("http://127.0.0.1:\(p)", group, running)
     }
 
     func makeTempDirectory() throws -> String {
