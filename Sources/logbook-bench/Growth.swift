@@ -12,6 +12,8 @@ struct GrowthPoint {
     var events: Int
     var journalBytes: Int
     var statusP50: Double
+    /// `stale --json`, `blocked --json`, `next --persona P --json`: spawn to exit, p50 (row 10).
+    var superviseP50: [String: Double] = [:]
     var verifySeconds: Double
     var verifyCPUSeconds: Double
     /// Ed25519 verifications per second on all cores, measured just before and after this verify.
@@ -96,6 +98,17 @@ enum Growth {
             }
         }
         for k in points.indices { points[k].statusP50 = median(status[k]) }
+        // A supervisor's questions, the same way (row 10).
+        for (name, args) in superviseQueries {
+            var times = [[Double]](repeating: [], count: statusRoots.count)
+            for run in -1..<max(5, c.cliRuns / 2) {
+                for (k, root) in statusRoots.enumerated() {
+                    let t = try Child.run([cli] + args + ["--json", "--workspace", root]).seconds
+                    if run >= 0 { times[k].append(t) }
+                }
+            }
+            for k in points.indices { points[k].superviseP50[name] = median(times[k]) }
+        }
         return points
     }
 
@@ -137,6 +150,21 @@ enum Growth {
             Row(id: "5b", scenario: "verify peak RSS, \(p.events) events", logbook: String(format: "%.1f MiB", mib),
                 baseline: "64 MiB limit", ratio: mib / 64, target: "≤ 64 MiB", met: mib <= 64),
         ]
+    }
+
+    static let superviseQueries: [(String, [String])] = [
+        ("stale", ["stale", "--older-than", "10m"]), ("blocked", ["blocked"]), ("next", ["next", "--persona", Fixture.persona]),
+    ]
+
+    /// Scenario 10: a supervisor's questions (issue 12) on the 1,000-task plan, longest journal
+    /// against the shortest (flat in journal length), with their p50.
+    static func superviseRows(_ points: [GrowthPoint], _ c: Config) -> [Row] {
+        guard let a = points.first, let b = points.last else { return [] }
+        return zip(["10a", "10b", "10c"], superviseQueries).map { id, q in
+            let x = a.superviseP50[q.0] ?? .nan, y = b.superviseP50[q.0] ?? .nan
+            return Row(id: id, scenario: "\(q.1.joined(separator: " ")) --json p50, \(c.growthTasks) tasks, \(b.events) events", logbook: fmtMS(y),
+                       baseline: fmtMS(x) + " at \(a.events) events", ratio: y / x, target: "≤ 1.5 × (flat)", met: y / x <= 1.5)
+        }
     }
 
     /// Scenario 6: `status --json` for 1,000 tasks, longest journal against the shortest, and p50.

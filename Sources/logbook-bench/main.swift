@@ -8,7 +8,7 @@ import Logging
 ///
 ///   swift run -c release logbook-bench            the full suite (about 15–25 minutes)
 ///   swift run logbook-bench --smoke               tiny sizes, seconds (CI)
-///   … --only 1,2,4   only these scenarios (1–9, g = growth; 5, 6 and 8 need the growth run; 9 is the HTTP server)
+///   … --only 1,2,4   only these scenarios (1–10, g = growth; 5, 6, 8 and 10 need the growth run; 9 is the HTTP server)
 ///   … --sizes 1000,100000   journal sizes of the growth table (default 10³…10⁶; smoke 10³, 3·10³)
 ///   … --runs N       spawns per CLI p50 (default 31; smoke 5)
 ///   … --cli PATH     the logbook binary to spawn (default: the one beside this binary)
@@ -22,7 +22,7 @@ if let mode = args.first, mode.hasPrefix("_") {
     exit(0)
 }
 if args.contains("--help") || args.contains("-h") {
-    print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8,9,g] [--sizes N,N,…] [--runs N] [--cli PATH] [--dir DIR] [--keep]")
+    print("usage: logbook-bench [--smoke] [--only 1,2,3,4,5,6,7,8,9,10,g] [--sizes N,N,…] [--runs N] [--cli PATH] [--dir DIR] [--keep]")
     exit(0)
 }
 // The library logs each journal rotation at info; the suite's own output is the table.
@@ -65,12 +65,13 @@ if selected("2") { await attempt("2") { try await MultiProcess.run(config) } }
 if selected("3") { await attempt("3") { [try await ServerPath.run(config)] } }
 if selected("4") { await attempt("4") { try await CLIUpdate.run(config) } }
 var growth: [GrowthPoint] = []
-if selected("5") || selected("6") || selected("8") || selected("g") {
-    await attempt("5/6/8 (growth)") {
+if selected("5") || selected("6") || selected("8") || selected("10") || selected("g") {
+    await attempt("5/6/8/10 (growth)") {
         growth = try await Growth.run(config)
         var r: [Row] = []
         if selected("5") { r += Growth.verifyRows(growth, config) }
         if selected("6") { r += Growth.statusRows(growth, config) }
+        if selected("10") { r += Growth.superviseRows(growth, config) }
         if selected("8"), let p = growth.last {
             r += try Disk.run(config, journal: p.journalPath, events: p.events, size: p.size)
         }

@@ -50,7 +50,7 @@ struct DemoCommand: AsyncParsableCommand {
         if serve {
             served = try await startServer(ws)
             print("\n  Cockpit: \(served!.url)/plans/\(locked.id)   (open it now; the agents start in 3 s)\n")
-            fflush(stdout)
+            fflush(nil)  // every stream: a person or a script waiting for the URL sees it now
             try await Task.sleep(for: .seconds(3))
         }
         print("  starting 4 agent processes" + (serve ? " (remote clients of \(served!.url), each signing with its own key)" : "") + "\n")
