@@ -83,10 +83,11 @@ struct StatusRulesTests {
         #expect(e.persona == "REVIEWER1")
         #expect(try await w.book.state().task("T2")?.lastArchetype == "REVIEWER")
         try await w.submit(.progress, "T2", by: "REVIEWER1", ["percent": 50])
-        try await w.submit(.progress, "T2", by: "QA", ["percent": 60])  // the assignee still may
+        // REVIEWER1's start claimed the task: even its assignee now waits for a requeue (issue 12).
+        try await expectRefused(w, .progress, "T2", by: "QA", ["percent": 60], code: .forbidden, rule: "owner", mentions: ["claimed by REVIEWER1"])
         let t2 = try await w.book.state().task("T2")
-        #expect(t2?.status == .inProgress && t2?.percent == 60)
-        #expect(t2?.lastPersona == "QA")
+        #expect(t2?.status == .inProgress && t2?.percent == 50 && t2?.owner == "REVIEWER1")
+        #expect(t2?.lastPersona == "REVIEWER1")
     }
 
     @Test("achievements may come from any persona of the plan")

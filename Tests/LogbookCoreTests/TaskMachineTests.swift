@@ -39,6 +39,10 @@ struct TaskMachineTests {
         .reopened: [.done: .inProgress],
         // waived: any status → WAIVED (a waived task cannot be waived again).
         .waived: [.pending: .waived, .inProgress: .waived, .blocked: .waived, .failed: .waived, .done: .waived],
+        // heartbeat: the owner is alive (IN_PROGRESS or BLOCKED); the status stays.
+        .heartbeat: [.inProgress: .inProgress, .blocked: .blocked],
+        // requeued: a supervisor hands a task that is under way, stuck or failed back to PENDING.
+        .requeued: [.inProgress: .pending, .blocked: .pending, .failed: .pending],
     ]
 
     struct Pair: CustomTestStringConvertible, Sendable {
@@ -53,7 +57,7 @@ struct TaskMachineTests {
     func tableIsComplete() {
         #expect(Set(Self.table.keys) == Set(EventType.allCases))
         #expect(Self.allPairs.count == TaskStatus.allCases.count * EventType.allCases.count)
-        #expect(Self.allPairs.count == 6 * 19)
+        #expect(Self.allPairs.count == 6 * 21)
     }
 
     @Test("every (status, event type) pair", arguments: allPairs)
@@ -102,10 +106,10 @@ struct TaskMachineTests {
     /// Who may write what (SPEC §4 "by" column).
     static let authorityTable: [(EventType, TaskMachine.Authority)] = [
         (.started, .assignee), (.progress, .assignee), (.testResult, .assignee), (.failed, .assignee),
-        (.retried, .assignee), (.done, .assignee),
+        (.retried, .assignee), (.done, .assignee), (.heartbeat, .assignee),
         (.blocked, .assigneeOrSupervisor), (.unblocked, .assigneeOrSupervisor),
         (.achievement, .anyPlanPersona),
-        (.lockOverride, .supervisor), (.reopened, .supervisor), (.waived, .supervisor),
+        (.lockOverride, .supervisor), (.reopened, .supervisor), (.waived, .supervisor), (.requeued, .supervisor),
         (.created, .supervisor), (.migrated, .supervisor), (.keyChanged, .supervisor),
         (.validationStarted, .supervisor), (.validated, .supervisor), (.frozen, .supervisor), (.archived, .supervisor),
     ]
