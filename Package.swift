@@ -70,7 +70,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The cockpit: plain HTML, CSS and JavaScript, served as they are (no build step, no CDN).
+            resources: [.copy("Cockpit/Assets")]
         ),
         // A Logbook server seen from a client: the endpoints, the SSE stream, errors mapped back.
         .target(

@@ -59,6 +59,7 @@ public struct LogbookServer: Sendable {
     public let logger: Logger
     let feeds: EventFeeds
     let cockpit: CockpitAssets
+    let verifies = VerifyFlights()
 
     public init(engine: LogbookEngine, configuration: Configuration = .init(), registry: PrometheusCollectorRegistry,
                 logger: Logger = Logger(label: "logbook.server")) {
@@ -91,7 +92,7 @@ public struct LogbookServer: Sendable {
         let router = Router(context: ServerContext.self)
         router.add(middleware: ErrorMiddleware())
         if let token = configuration.readToken { router.add(middleware: ReadTokenMiddleware(token: Array(token.utf8))) }
-        PlanRoutes(engine: engine).add(to: router)
+        PlanRoutes(engine: engine, verifies: verifies).add(to: router)
         EventRoutes(engine: engine, feeds: feeds).add(to: router)
         StatementRoutes(engine: engine).add(to: router)
         SupervisorRoutes(engine: engine).add(to: router)
@@ -123,7 +124,7 @@ public struct LogbookServer: Sendable {
     /// last id it sent), then Hummingbird stops accepting and finishes the requests in flight
     /// (every append it acknowledges is durable).
     public func service(onRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }) -> some Service {
-        ServerService(app: application(onRunning: onRunning), feeds: feeds)
+        ServerService(app: application(onRunning: onRunning), feeds: feeds, verifies: verifies)
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully (swift-service-lifecycle).
@@ -137,12 +138,14 @@ public struct LogbookServer: Sendable {
 struct ServerService<App: ApplicationProtocol>: Service {
     let app: App
     let feeds: EventFeeds
+    let verifies: VerifyFlights
 
     func run() async throws {
         try await withGracefulShutdownHandler {
             try await app.run()
         } onGracefulShutdown: {
             feeds.closeAll()
+            verifies.cancelAll()
         }
     }
 }

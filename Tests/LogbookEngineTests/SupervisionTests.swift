@@ -210,6 +210,13 @@ import Testing
         try await f.submit(.blocked, "T2", "DEV", ["reason": "r"])
         try await f.submit(.requeued, "T2", "SUP", ["reason": "stuck"])
         let state = try await f.book.state()
+        // A snapshot of the earlier format (no journal.snapshot_format: before claims and leases)
+        // is not read: it would restore tasks without their owners.
+        guard case .object(var root) = state.snapshot(), case .object(var journal)? = root["journal"] else { throw LogbookError(.io, "no journal") }
+        journal["snapshot_format"] = nil
+        root["journal"] = .object(journal)
+        #expect(throws: LogbookError.self) { try StatusState(snapshot: .object(root), plan: state.plan) }
+        #expect(!StatusState.isCurrentSnapshot(.object(root)) && StatusState.isCurrentSnapshot(state.snapshot()))
         let restored = try StatusState(snapshot: state.snapshot(), plan: state.plan)
         #expect(restored.tasks == state.tasks)
         #expect(restored.tasks[0].owner == "DEV2" && restored.tasks[0].leaseSeconds == 60 && restored.tasks[1].requeueLog.count == 1)

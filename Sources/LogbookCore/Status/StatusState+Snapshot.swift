@@ -11,6 +11,16 @@
 /// finds where that tail starts).
 extension StatusState {
     public static let snapshotSchemaID = "HybridAI_OS_ExecutionStatus_Payload_v1.0"
+    /// The version of Logbook's additions to that schema (`journal.snapshot_format`; absent: 1).
+    /// 2 (issue 12): claims, leases and liveness per task. A snapshot of another version is not
+    /// read: the state is replayed from the journal and the next snapshot write replaces it.
+    public static let snapshotFormat = 2
+
+    /// Whether a parsed snapshot is of this version (schema and format), so it can be read.
+    public static func isCurrentSnapshot(_ v: JSONValue?) -> Bool {
+        v?["os_file_header"]?["schema_definition_id_ref"]?.stringValue == snapshotSchemaID
+            && (v?["journal"]?["snapshot_format"]?.intValue ?? 1) == snapshotFormat
+    }
     public static let snapshotEntityType = "EXECUTION_STATUS"
 
     /// `overall_status_summary.execution_status`: `DONE` once every task is DONE or WAIVED,
@@ -185,6 +195,7 @@ extension StatusState {
                 ("frozen_at_seq", optInt(frozenSeq)),
             ]))),
             ("journal", .object(JSONObject([
+                ("snapshot_format", .number(Double(Self.snapshotFormat))),
                 ("seq", .number(Double(seq))),
                 ("head_hash", opt(head?.description)),
                 ("events_by_type", .object(typeCounts)),
@@ -205,6 +216,9 @@ extension StatusState {
               let header = v["os_file_header"] else { throw bad("missing payload, journal or header") }
         guard header["schema_definition_id_ref"]?.stringValue == Self.snapshotSchemaID else {
             throw bad("schema_definition_id_ref is not \(Self.snapshotSchemaID) (a snapshot of an earlier version; it is rebuilt from the journal)")
+        }
+        guard (journal["snapshot_format"]?.intValue ?? 1) == Self.snapshotFormat else {
+            throw bad("journal.snapshot_format is \(journal["snapshot_format"]?.intValue ?? 1), not \(Self.snapshotFormat) (a snapshot of an earlier version; it is rebuilt from the journal)")
         }
         guard payload["execution_plan_id_ref"]?.stringValue == plan.id else { throw bad("it is for another plan") }
         self.init(plan: plan)

@@ -50,7 +50,7 @@ public struct Verifier {
         self.snapshot = snapshot.map(SnapshotSeal.unsealedBytes)
         let parsed = snapshot.flatMap { try? JSONParser.parse($0) }
         self.snapshotSeq = parsed?["journal"]?["seq"]?.intValue
-        self.snapshotIsCurrent = parsed?["os_file_header"]?["schema_definition_id_ref"]?.stringValue == StatusState.snapshotSchemaID
+        self.snapshotIsCurrent = StatusState.isCurrentSnapshot(parsed)
         self.state = StatusState(plan: spec)
         self.report = VerifyReport(plan: spec.id)
         keys = registry.keysByID
@@ -259,7 +259,7 @@ public struct Verifier {
             fail(nil, .snapshotMismatch, "the snapshot file is not a valid snapshot (it can be rebuilt from the journal)")
         }
         if snapshotSeq != nil, !snapshotIsCurrent {
-            report.warnings.append("the snapshot file is of an earlier Logbook version (not \(StatusState.snapshotSchemaID)); it is not read, and the next snapshot write replaces it")
+            report.warnings.append("the snapshot file is of an earlier Logbook version (not \(StatusState.snapshotSchemaID), snapshot format \(StatusState.snapshotFormat)); it is not read, and the next snapshot write replaces it")
         }
         if report.failure == nil, let s = snapshotSeq, s > state.seq {
             fail(state.seq + 1, .truncated, "the snapshot reflects seq \(s) but the journal ends at seq \(state.seq): events were cut off")

@@ -65,6 +65,7 @@ extension LogbookEngine {
         let keys = v.signatureKeys
         var at: Int64 = 0
         while true {
+            try Task.checkCancellation()  // a server shutting down stops a long verify
             if v.failed && cp == nil { return nil }
             let batch: [JournalLine]
             switch await readBatch(ref, from: at, limit: LogbookEngine.verifyBatchBytes) {

@@ -6,6 +6,7 @@ import LogbookEngine
 /// `GET /v1/plans/{plan}/verify`.
 struct PlanRoutes {
     let engine: LogbookEngine
+    let verifies: VerifyFlights
 
     func add(to router: Router<ServerContext>) {
         router.get("/healthz") { _, _ in
@@ -30,7 +31,7 @@ struct PlanRoutes {
         // `logbook verify --json`'s report; 200 either way (the report says ok or not).
         router.get("/v1/plans/:plan/verify") { _, context in
             let file = try await RequestInput.plan(context, engine)
-            let report = try await engine.verify(file)
+            let report = try await verifies.run(file.journalRef.statusID) { try await engine.verify(file) }
             ServerMetrics.verified(ok: report.ok)
             return Response.json(PrettyJSON.bytes(report.json))
         }
