@@ -7,7 +7,8 @@ import Testing
 /// headless Chromium) starts `logbook serve` on a workspace of its own, opens the plan list and a
 /// plan page, appends events through the CLI and sees the page change, applies a filter from the
 /// URL, restarts the server and checks the feed resumes with no gap and no duplicate, and checks
-/// that an agent's HTML note is shown as text. It prints one line per check, with timings.
+/// that an agent's HTML note is shown as text; then (`--big`) it times the first render of a
+/// 1,000-task plan page. It prints one line per check, with timings ("first render: N ms").
 ///
 /// Without python3 + selenium, chromium and chromedriver the suite is skipped with that message,
 /// except when `CI=true`: then it fails (`.ci/run` installs them).
@@ -20,7 +21,7 @@ struct CockpitBrowserTests {
             return
         }
         let shot = NSTemporaryDirectory() + "logbook-cockpit-\(UUID().uuidString.prefix(8)).png"
-        let r = try Spawn.run("/usr/bin/env", ["python3", Browser.script, "--logbook", Spawn.logbookBinary, "--screenshot", shot],
+        let r = try Spawn.run("/usr/bin/env", ["python3", Browser.script, "--logbook", Spawn.logbookBinary, "--screenshot", shot, "--big"],
                               environment: ProcessInfo.processInfo.environment)
         let out = String(decoding: r.stdout, as: UTF8.self), err = String(decoding: r.stderr, as: UTF8.self)
         print(out)
