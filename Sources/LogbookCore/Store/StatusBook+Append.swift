@@ -382,7 +382,7 @@ public struct CommitReport: Sendable {
 
 extension Duration {
     /// The duration in seconds, as a Double.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 enum Outcome: Sendable {

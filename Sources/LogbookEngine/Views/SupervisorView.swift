@@ -89,12 +89,13 @@ public struct SupervisorView: Sendable {
     /// IN_PROGRESS tasks with no event for `olderThan` seconds, and every task whose lease ran
     /// out (also BLOCKED ones): the quietest first.
     public func stale(olderThan: Double) -> [TaskSpec] {
-        let listed = state.plan.tasks.filter { spec in
-            guard let t = state.task(spec.id) else { return false }
-            if t.isStale(at: now) { return true }
-            return t.status == .inProgress && (t.quietSeconds(at: now) ?? 0) >= olderThan
+        // Each task's quiet time once (it parses a timestamp), not in every comparison of the sort.
+        let listed = state.plan.tasks.compactMap { spec -> (spec: TaskSpec, quiet: Double)? in
+            guard let t = state.task(spec.id) else { return nil }
+            let quiet = t.quietSeconds(at: now) ?? 0
+            return t.isStale(at: now) || (t.status == .inProgress && quiet >= olderThan) ? (spec, quiet) : nil
         }
-        return listed.sorted { (state.task($0.id)?.quietSeconds(at: now) ?? 0) > (state.task($1.id)?.quietSeconds(at: now) ?? 0) }
+        return listed.sorted { $0.quiet > $1.quiet }.map(\.spec)
     }
 
     /// How many tasks are flagged stale now (lease run out).

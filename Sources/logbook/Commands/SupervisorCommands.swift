@@ -21,7 +21,7 @@ struct StaleCommand: AsyncParsableCommand {
         let threshold = try DurationText.parse(olderThan, option: "--older-than")
         let source = try await TaskSource.open(ws, plan)
         let view = SupervisorView(state: try await source.state(), now: Date())
-        let seconds = Double(threshold.components.seconds) + Double(threshold.components.attoseconds) * 1e-18
+        let seconds = threshold.seconds
         if json {
             print(CanonicalJSON.string(view.staleDocument(olderThan: seconds)))
             return
